@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: MIT
+# vflaunch: build, test, install, demo.
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+CFLAGS     ?= -O2 -g
+VERSION    := 0.1.0
+
+# Project flags stay apart from the user's CFLAGS.
+WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+              -Wmissing-prototypes -Wwrite-strings
+# Recursively expanded on purpose: `make check` installs the packages first, then re-enters make.
+DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 libpci 2>/dev/null)
+DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 libpci 2>/dev/null)
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+B          := build
+SRCS       := $(sort $(wildcard launcher/*.c))
+OBJS       := $(SRCS:launcher/%.c=$(B)/%.o) $(B)/embedded.o
+LIBOBJS    := $(filter-out $(B)/main.o,$(OBJS))
+LUASRC     := $(sort $(wildcard lua/*.lua))
+UNITSRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
+
+# Debian packages: to build, to test, to rehearse guests.
+BUILD_PKGS := build-essential pkg-config liblua5.4-dev libpci-dev pci.ids
+TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev
+GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates
+VM_PKGS    := $(GUEST_PKGS) dpdk
+
+# Fetched kernels and busybox live outside git, shared by every checkout.
+export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
+
+.PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
+        guest demo bench install uninstall clean
+
+all: vflaunch
+
+vflaunch: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(DEP_LIBS)
+
+$(B)/%.o: launcher/%.c $(wildcard launcher/*.h) | $(B)
+	$(CC) $(WARN) -DVFLAUNCH_VERSION='"$(VERSION)"' $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -c -o $@ $<
+
+# The Lua modules are compiled in as source text: lua/x.lua becomes module vflaunch.x.
+$(B)/embedded.c: $(LUASRC) $(B)/embed
+	$(B)/embed $(LUASRC) > $@.tmp && mv $@.tmp $@
+
+$(B)/embedded.o: $(B)/embedded.c
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -Ilauncher -c -o $@ $<
+
+$(B)/embed: tools/embed.c | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+$(B):
+	mkdir -p $(B)/tests
+
+$(B)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIBOBJS) | $(B)
+	$(CC) $(WARN) $(DEP_CFLAGS) $(TEST_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -o $@ $< \
+		$(LIBOBJS) $(DEP_LIBS) $(TEST_LIBS) $(shell sed -n 's,^// *LDWRAP: *,,p' $<)
+
+# Writes a simulated host's tree into a directory, for tests that need --sysfs.
+$(B)/mksimhost: tests/tools/mksimhost.c $(LIBOBJS) | $(B)
+	$(CC) $(WARN) $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -o $@ $< $(LIBOBJS) $(DEP_LIBS)
+
+deps:
+	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS)
+
+# The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
+check: deps
+	$(MAKE) all $(UNITBIN) $(B)/mksimhost
+	$(MAKE) check-unit check-lua check-cli check-rehearse
+
+check-unit: $(UNITBIN)
+	@fail=0; for t in $(UNITBIN); do \
+		if ! $$t > $$t.log 2>&1; then cat $$t.log; fail=1; else tail -n 3 $$t.log; fi; \
+	done; exit $$fail
+
+check-lua: vflaunch
+	tests/lua/run.sh ./vflaunch
+
+check-cli: vflaunch $(B)/mksimhost
+	tests/cli/run.sh ./vflaunch $(B)/mksimhost
+
+# A tiny arm64 guest (Debian's kernel, busybox) that reports what it enumerated.
+guest:
+	tests/guest/prepare.sh arm64
+
+check-rehearse: vflaunch guest
+	tests/rehearse/run.sh ./vflaunch
+
+demo:
+	tools/install-deps.sh $(BUILD_PKGS) $(GUEST_PKGS)
+	$(MAKE) vflaunch guest
+	./vflaunch --simulate --dry-run --tree scripts/big-guest.lua
+	. tests/guest/env.sh arm64 && ./vflaunch --simulate --rehearse scripts/big-guest.lua
+
+install: vflaunch
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 vflaunch $(DESTDIR)$(BINDIR)/vflaunch
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vflaunch
+
+clean:
+	rm -rf $(B) vflaunch

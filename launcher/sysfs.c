@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// Careful sysfs attribute access: bounded paths, O_CLOEXEC, whole writes, -errno results.
+#include "sysfs.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int sysfs_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	/* A truncated path names some other file: never hand it on. */
+	if ((size_t)n >= size) {
+		if (size)
+			buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return n;
+}
+
+int sysfs_read(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	int fd, err = 0;
+
+	if (size == 0 || size > INT_MAX)
+		return -EINVAL;
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Read one byte past what fits: that is how an oversized attribute is told apart. */
+	for (;;) {
+		ssize_t n = read(fd, buf + len, size - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno; /* close() may clobber errno */
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len >= size) {
+			err = EOVERFLOW;
+			break;
+		}
+	}
+	close(fd);
+	if (err) {
+		buf[0] = '\0';
+		return -err;
+	}
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	return (int)len;
+}
+
+int sysfs_read_long(const char *path, long *value)
+{
+	char buf[64], *end;
+	long v;
+	int n = sysfs_read(path, buf, sizeof buf);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -EINVAL;
+	/* Base 0 would read "010" as octal; sysfs prints decimal or 0x-prefixed hex only. */
+	const char *digits = buf;
+	int base = 10;
+
+	if (buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
+		digits = buf + 2;
+		base = 16;
+	}
+	/* strtol would skip blanks and take a sign after "0x": neither is sysfs's form. */
+	if (!isxdigit((unsigned char)digits[0]) && !(base == 10 && digits[0] == '-'))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(digits, &end, base);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == digits || *end != '\0')
+		return -EINVAL;
+	*value = v;
+	return 0;
+}
+
+int sysfs_write(const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, err = 0;
+
+	/* O_TRUNC is what `echo > attr` does and sysfs ignores it; in a simulated tree it makes
+	 * the file hold the value last written, as an attribute would. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* sysfs takes an attribute in one write; a partial one would be a different value. */
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = errno;
+	else if ((size_t)n != len)
+		err = EIO;
+	/* A store method may report its failure only at close on some filesystems. */
+	if (close(fd) < 0 && !err && errno != EINTR)
+		err = errno;
+	return -err;
+}
+
+int sysfs_link_name(const char *path, char *buf, size_t size)
+{
+	char target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+	size_t len;
+
+	if (size == 0)
+		return -EINVAL;
+	buf[0] = '\0';
+	n = readlink(path, target, sizeof target);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof target)
+		return -ENAMETOOLONG;
+	target[n] = '\0';
+	while (n > 1 && target[n - 1] == '/')
+		target[--n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	len = strlen(base);
+	if (len >= size)
+		return -EOVERFLOW;
+	memcpy(buf, base, len + 1);
+	return (int)len;
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+// Unit tests of sysfs.c against files in a private mkdtemp directory; write(2) is wrapped
+// only to produce the short and failed writes a real file cannot.
+// LDWRAP: -Wl,--wrap=write
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "simhost.h"
+#include "sysfs.h"
+
+/* The wrapper: passes through unless a test arms it with a result to fake. */
+ssize_t __real_write(int fd, const void *buf, size_t count);
+ssize_t __wrap_write(int fd, const void *buf, size_t count);
+static int fake_write;         /* 0 pass through, 1 short write, 2 fail with fake_errno */
+static int fake_errno;
+ssize_t __wrap_write(int fd, const void *buf, size_t count)
+{
+	if (fake_write == 1 && count > 1)
+		return __real_write(fd, buf, count - 1);
+	if (fake_write == 2) {
+		errno = fake_errno;
+		return -1;
+	}
+	return __real_write(fd, buf, count);
+}
+
+struct fixture {
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "%s/test_sysfs.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc = rmtree(f->dir);
+
+	fake_write = 0;
+	free(f);
+	return rc;
+}
+
+/* The path of name in the fixture, into f->path. */
+static const char *at(struct fixture *f, const char *name)
+{
+	assert_true(sysfs_path(f->path, sizeof f->path, "%s/%s", f->dir, name) > 0);
+	return f->path;
+}
+
+/* A file named name in the fixture holding text; its path is left in f->path. */
+static const char *put(struct fixture *f, const char *name, const char *text)
+{
+	FILE *fp;
+
+	fp = fopen(at(f, name), "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+	return f->path;
+}
+
+static void test_sysfs_path_fits(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(sysfs_path(buf, sizeof buf, "%s/%d", "abc", 42), 6);
+	assert_string_equal(buf, "abc/42");
+	assert_int_equal(sysfs_path(buf, sizeof buf, "%s", "123456789012345"), 15);
+}
+
+static void test_sysfs_path_truncated(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(sysfs_path(buf, sizeof buf, "%s", "1234567890123456"), -ENAMETOOLONG);
+	assert_string_equal(buf, ""); /* never a shortened path that names another file */
+}
+
+static void test_sysfs_read_strip(void **state)
+{
+	struct fixture *f = *state;
+	char buf[32];
+
+	assert_int_equal(sysfs_read(put(f, "a", "ixgbe\n"), buf, sizeof buf), 5);
+	assert_string_equal(buf, "ixgbe");
+	assert_int_equal(sysfs_read(put(f, "b", "two\n\n"), buf, sizeof buf), 4);
+	assert_string_equal(buf, "two\n"); /* only one newline is the kernel's */
+	assert_int_equal(sysfs_read(put(f, "c", "bare"), buf, sizeof buf), 4);
+	assert_string_equal(buf, "bare");
+	assert_int_equal(sysfs_read(put(f, "d", ""), buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+}
+
+static void test_sysfs_read_overflow(void **state)
+{
+	struct fixture *f = *state;
+	char buf[8];
+
+	/* 7 bytes fit (size - 1), 8 do not, even when the 8th is the newline. */
+	assert_int_equal(sysfs_read(put(f, "a", "1234567"), buf, sizeof buf), 7);
+	assert_int_equal(sysfs_read(put(f, "b", "1234567\n"), buf, sizeof buf), -EOVERFLOW);
+	assert_int_equal(sysfs_read(put(f, "c", "123456789012"), buf, sizeof buf), -EOVERFLOW);
+	assert_string_equal(buf, "");
+	assert_int_equal(sysfs_read(f->path, buf, 0), -EINVAL);
+}
+
+static void test_sysfs_read_missing(void **state)
+{
+	struct fixture *f = *state;
+	char buf[8];
+
+	at(f, "nope");
+	assert_int_equal(sysfs_read(f->path, buf, sizeof buf), -ENOENT);
+	assert_int_equal(sysfs_read(f->dir, buf, sizeof buf), -EISDIR);
+}
+
+static void test_sysfs_read_long(void **state)
+{
+	struct fixture *f = *state;
+	long v = 0;
+
+	assert_int_equal(sysfs_read_long(put(f, "a", "63\n"), &v), 0);
+	assert_int_equal(v, 63);
+	assert_int_equal(sysfs_read_long(put(f, "b", "0x10fb\n"), &v), 0);
+	assert_int_equal(v, 0x10fb);
+	assert_int_equal(sysfs_read_long(put(f, "c", "-1\n"), &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(sysfs_read_long(put(f, "d", "010\n"), &v), 0);
+	assert_int_equal(v, 10); /* decimal, not octal */
+	v = 5;
+	assert_int_equal(sysfs_read_long(put(f, "e", "12abc\n"), &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "f", "\n"), &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "g", "0x\n"), &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "h", " 5\n"), &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "i", "0x-5\n"), &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "j", "99999999999999999999999\n"), &v), -ERANGE);
+	assert_int_equal(v, 5); /* untouched on error */
+	at(f, "nope");
+	assert_int_equal(sysfs_read_long(f->path, &v), -ENOENT);
+}
+
+static void test_sysfs_write_whole(void **state)
+{
+	struct fixture *f = *state;
+	char buf[32];
+
+	put(f, "a", "old contents\n");
+	assert_int_equal(sysfs_write(f->path, "vfio-pci"), 0);
+	assert_int_equal(sysfs_read(f->path, buf, sizeof buf), 8);
+	assert_string_equal(buf, "vfio-pci"); /* the value alone, as an attribute would hold it */
+}
+
+static void test_sysfs_write_missing(void **state)
+{
+	struct fixture *f = *state;
+
+	at(f, "nope");
+	assert_int_equal(sysfs_write(f->path, "1"), -ENOENT); /* never creates an attribute */
+	assert_int_equal(sysfs_write(f->dir, "1"), -EISDIR);
+}
+
+static void test_sysfs_write_short(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "a", "");
+	fake_write = 1;
+	assert_int_equal(sysfs_write(f->path, "0002:81:10.0"), -EIO);
+}
+
+static void test_sysfs_write_error(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "a", "");
+	fake_write = 2;
+	fake_errno = EBUSY; /* what a store method returns, e.g. sriov_numvfs from non-zero */
+	assert_int_equal(sysfs_write(f->path, "4"), -EBUSY);
+}
+
+static void test_sysfs_link_name(void **state)
+{
+	struct fixture *f = *state;
+	char buf[16], tiny[4];
+
+	at(f, "driver");
+	assert_int_equal(symlink("../../../bus/pci/drivers/ixgbe", f->path), 0);
+	assert_int_equal(sysfs_link_name(f->path, buf, sizeof buf), 5);
+	assert_string_equal(buf, "ixgbe");
+	assert_int_equal(sysfs_link_name(f->path, tiny, sizeof tiny), -EOVERFLOW);
+	at(f, "physfn");
+	assert_int_equal(symlink("../0002:81:00.0/", f->path), 0);
+	assert_int_equal(sysfs_link_name(f->path, buf, sizeof buf), 12);
+	assert_string_equal(buf, "0002:81:00.0");
+	at(f, "none");
+	assert_int_equal(sysfs_link_name(f->path, buf, sizeof buf), -ENOENT);
+	assert_int_equal(sysfs_link_name(put(f, "plain", "x"), buf, sizeof buf), -EINVAL);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sysfs_path_fits),
+		cmocka_unit_test(test_sysfs_path_truncated),
+		T(test_sysfs_read_strip),
+		T(test_sysfs_read_overflow),
+		T(test_sysfs_read_missing),
+		T(test_sysfs_read_long),
+		T(test_sysfs_write_whole),
+		T(test_sysfs_write_missing),
+		T(test_sysfs_write_short),
+		T(test_sysfs_write_error),
+		T(test_sysfs_link_name),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
