@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: MIT
+// Host-side vfio mechanism: bind/restore one device, SR-IOV counts, IOMMU groups, host checks.
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+#include "vfio.h"
+
+#define ROOT(r) ((r) ? (r) : "/sys")
+
+/* Format into an optional error buffer; a long path is cut, never overflowed. */
+static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* "step: path: strerror" into err; returns rc (a -errno) so callers can `return fail(...)`. */
+static int fail(char *err, size_t errlen, int rc, const char *step, const char *path)
+{
+	say(err, errlen, "%s: %s: %s", step, path, strerror(-rc));
+	return rc;
+}
+
+/* Addresses end up in paths and in drivers_probe: accept only the canonical form, so a
+ * caller's "../" or stray whitespace can never reach the filesystem or the kernel. */
+int vfio_addr_ok(const char *a)
+{
+	static const char form[] = "xxxx:xx:xx.x";
+	if (!a || strlen(a) != sizeof form - 1)
+		return 0;
+	for (size_t i = 0; form[i]; i++) {
+		if (form[i] == 'x' ? !isxdigit((unsigned char)a[i]) || isupper((unsigned char)a[i])
+		                   : a[i] != form[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int devpath(char *buf, size_t size, const char *root, const char *addr, const char *attr)
+{
+	return sysfs_path(buf, size, "%s/bus/pci/devices/%s/%s", ROOT(root), addr, attr);
+}
+
+/* The driver link's name, "" when unbound. */
+static int driver_of(const char *path, char *buf, size_t size)
+{
+	int rc = sysfs_link_name(path, buf, size);
+	if (rc == -ENOENT) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int vfio_state(const char *root, const char *addr, struct vfio_state *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int rc;
+
+	if (!vfio_addr_ok(addr))
+		return fail(err, errlen, -EINVAL, "device address", addr ? addr : "(null)");
+	if ((rc = devpath(path, sizeof path, root, addr, "")) < 0)
+		return fail(err, errlen, rc, "device", addr);
+	if (stat(path, &sb) < 0)
+		return fail(err, errlen, errno == ENOENT ? -ENODEV : -errno, "device", path);
+	devpath(path, sizeof path, root, addr, "driver");
+	if ((rc = driver_of(path, st->driver, sizeof st->driver)) < 0)
+		return fail(err, errlen, rc, "driver", path);
+	devpath(path, sizeof path, root, addr, "driver_override");
+	rc = sysfs_read(path, st->override, sizeof st->override);
+	/* The kernel shows an unset override as "(null)"; kernels before 3.16 have none. */
+	if (rc == -ENOENT || (rc >= 0 && strcmp(st->override, "(null)") == 0))
+		st->override[0] = '\0';
+	else if (rc < 0)
+		return fail(err, errlen, rc, "driver_override", path);
+	return 0;
+}
+
+/* Put a device back to st after a failed bind: unbind a foreign driver, restore the
+ * override, reprobe the original. Best effort: the first failure is appended to err. */
+static void rollback(const char *root, const char *addr, const struct vfio_state *st,
+                     char *err, size_t errlen)
+{
+	char path[PATH_MAX], now[VFIO_NAMELEN], why[256] = "";
+	int rc;
+
+	devpath(path, sizeof path, root, addr, "driver");
+	if (driver_of(path, now, sizeof now) == 0 && now[0] && strcmp(now, st->driver) != 0) {
+		devpath(path, sizeof path, root, addr, "driver/unbind");
+		if ((rc = sysfs_write(path, addr)) < 0)
+			fail(why, sizeof why, rc, "unbind", path);
+		now[0] = '\0';
+	}
+	devpath(path, sizeof path, root, addr, "driver_override");
+	if ((rc = sysfs_write(path, st->override[0] ? st->override : "\n")) < 0 && !why[0])
+		fail(why, sizeof why, rc, "driver_override", path);
+	if (st->driver[0] && !now[0]) {
+		sysfs_path(path, sizeof path, "%s/bus/pci/drivers_probe", ROOT(root));
+		if ((rc = sysfs_write(path, addr)) < 0 && !why[0])
+			fail(why, sizeof why, rc, "drivers_probe", path);
+	}
+	if (why[0] && err && errlen) {
+		size_t n = strlen(err);
+		say(err + n, errlen - n, " (rollback failed: %s)", why);
+	}
+}
+
+int vfio_bind(const char *root, const char *addr, char *err, size_t errlen)
+{
+	char ovr[PATH_MAX], unbind[PATH_MAX], probe[PATH_MAX], link[PATH_MAX], now[VFIO_NAMELEN];
+	struct vfio_state st;
+	int rc;
+
+	if ((rc = vfio_state(root, addr, &st, err, errlen)) < 0)
+		return rc;
+	if (strcmp(st.driver, "vfio-pci") == 0)
+		return 0;
+	devpath(ovr, sizeof ovr, root, addr, "driver_override");
+	devpath(unbind, sizeof unbind, root, addr, "driver/unbind");
+	devpath(link, sizeof link, root, addr, "driver");
+	if ((rc = sysfs_path(probe, sizeof probe, "%s/bus/pci/drivers_probe", ROOT(root))) < 0)
+		return fail(err, errlen, rc, "drivers_probe", ROOT(root));
+
+	/* Nothing changed yet if this fails: nothing to roll back. */
+	if ((rc = sysfs_write(ovr, "vfio-pci")) < 0)
+		return fail(err, errlen, rc, "driver_override", ovr);
+	if (st.driver[0] && (rc = sysfs_write(unbind, addr)) < 0) {
+		fail(err, errlen, rc, "unbind", unbind);
+		goto undo;
+	}
+	if ((rc = sysfs_write(probe, addr)) < 0) {
+		fail(err, errlen, rc, "drivers_probe", probe);
+		goto undo;
+	}
+	if ((rc = driver_of(link, now, sizeof now)) < 0) {
+		fail(err, errlen, rc, "verify", link);
+		goto undo;
+	}
+	if (strcmp(now, "vfio-pci") != 0) {
+		rc = -ENODEV;
+		say(err, errlen, "verify: %s: bound to %s, not vfio-pci", link, now[0] ? now : "no driver");
+		goto undo;
+	}
+	return 0;
+undo:
+	rollback(root, addr, &st, err, errlen);
+	return rc;
+}
+
+int vfio_restore(const char *root, const char *addr, const char *orig_driver,
+                 const char *orig_override, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct vfio_state st;
+	const char *drv = orig_driver ? orig_driver : "", *ovr = orig_override ? orig_override : "";
+	int rc;
+
+	if ((rc = vfio_state(root, addr, &st, err, errlen)) < 0)
+		return rc;
+	if (strcmp(st.driver, drv) == 0 && strcmp(st.override, ovr) == 0)
+		return 0;           /* already given back: a second restore writes nothing */
+	devpath(path, sizeof path, root, addr, "driver_override");
+	if (strcmp(st.override, ovr) != 0 && (rc = sysfs_write(path, ovr[0] ? ovr : "\n")) < 0)
+		return fail(err, errlen, rc, "driver_override", path);
+	if (strcmp(st.driver, drv) == 0)
+		return 0;
+	if (st.driver[0]) {
+		devpath(path, sizeof path, root, addr, "driver/unbind");
+		if ((rc = sysfs_write(path, addr)) < 0)
+			return fail(err, errlen, rc, "unbind", path);
+	}
+	/* No probe when the device had no driver: the probe would bind its native one. */
+	if (drv[0]) {
+		sysfs_path(path, sizeof path, "%s/bus/pci/drivers_probe", ROOT(root));
+		if ((rc = sysfs_write(path, addr)) < 0)
+			return fail(err, errlen, rc, "drivers_probe", path);
+	}
+	devpath(path, sizeof path, root, addr, "driver");
+	if ((rc = driver_of(path, st.driver, sizeof st.driver)) < 0)
+		return fail(err, errlen, rc, "verify", path);
+	if (strcmp(st.driver, drv) != 0) {
+		say(err, errlen, "verify: %s: bound to %s, not %s", path,
+		    st.driver[0] ? st.driver : "no driver", drv[0] ? drv : "no driver");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int read_int(const char *root, const char *addr, const char *attr, int *value,
+                    char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	long v;
+	int rc = devpath(path, sizeof path, root, addr, attr);
+
+	if (rc >= 0)
+		rc = sysfs_read_long(path, &v);
+	if (rc < 0)
+		return fail(err, errlen, rc, attr, path);
+	if (v < INT_MIN || v > INT_MAX)
+		return fail(err, errlen, -ERANGE, attr, path);
+	*value = (int)v;
+	return 0;
+}
+
+static int write_int(const char *root, const char *addr, const char *attr, int value,
+                     char *err, size_t errlen)
+{
+	char path[PATH_MAX], text[16];
+	int rc;
+
+	devpath(path, sizeof path, root, addr, attr);
+	snprintf(text, sizeof text, "%d", value);
+	if ((rc = sysfs_write(path, text)) < 0)
+		return fail(err, errlen, rc, attr, path);
+	return 0;
+}
+
+int vfio_sriov_read(const char *root, const char *pf, int *numvfs, int *totalvfs,
+                    int *autoprobe, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!vfio_addr_ok(pf))
+		return fail(err, errlen, -EINVAL, "device address", pf ? pf : "(null)");
+	if ((rc = read_int(root, pf, "sriov_totalvfs", totalvfs, err, errlen)) < 0 ||
+	    (rc = read_int(root, pf, "sriov_numvfs", numvfs, err, errlen)) < 0)
+		return rc;
+	/* Optional (kernels before 4.12): -1 says "unknown". */
+	if (read_int(root, pf, "sriov_drivers_autoprobe", autoprobe, NULL, 0) < 0)
+		*autoprobe = -1;
+	return 0;
+}
+
+int sriov_set_numvfs(const char *root, const char *pf, int n, int autoprobe,
+                     char *err, size_t errlen)
+{
+	int cur, total, ap, rc;
+
+	if ((rc = vfio_sriov_read(root, pf, &cur, &total, &ap, err, errlen)) < 0)
+		return rc;
+	if (n < 0 || n > total) {
+		say(err, errlen, "sriov_numvfs: %s: %d VFs asked, sriov_totalvfs is %d", pf, n, total);
+		return -ERANGE;
+	}
+	if (cur == n)
+		return 0;
+	/* Autoprobe first: VFs are probed the moment sriov_numvfs creates them. */
+	int wrote_ap = autoprobe >= 0 && ap != (autoprobe != 0);
+	if (wrote_ap && (rc = write_int(root, pf, "sriov_drivers_autoprobe", autoprobe != 0,
+	                                err, errlen)) < 0)
+		return rc;
+	/* The kernel refuses a change between two non-zero counts with EBUSY. */
+	int zeroed = 0;
+	if (cur != 0 && n != 0) {
+		if ((rc = write_int(root, pf, "sriov_numvfs", 0, err, errlen)) < 0)
+			goto undo;
+		zeroed = 1;
+	}
+	if ((rc = write_int(root, pf, "sriov_numvfs", n, err, errlen)) < 0)
+		goto undo;
+	return 0;
+undo:
+	/* Best effort; the error already names the step that failed. */
+	if (zeroed)
+		write_int(root, pf, "sriov_numvfs", cur, NULL, 0);
+	if (wrote_ap && ap >= 0)
+		write_int(root, pf, "sriov_drivers_autoprobe", ap, NULL, 0);
+	return rc;
+}
+
+int sriov_set_autoprobe(const char *root, const char *pf, int autoprobe, char *err, size_t errlen)
+{
+	int cur, rc;
+
+	if (!vfio_addr_ok(pf))
+		return fail(err, errlen, -EINVAL, "device address", pf ? pf : "(null)");
+	if ((rc = read_int(root, pf, "sriov_drivers_autoprobe", &cur, err, errlen)) < 0)
+		return rc;
+	return cur == (autoprobe != 0) ? 0 :
+	       write_int(root, pf, "sriov_drivers_autoprobe", autoprobe != 0, err, errlen);
+}
+
+int vfio_iommu_group(const char *root, const char *addr, char *err, size_t errlen)
+{
+	char path[PATH_MAX], name[32], *end;
+	int rc;
+
+	if (!vfio_addr_ok(addr))
+		return fail(err, errlen, -EINVAL, "device address", addr ? addr : "(null)");
+	devpath(path, sizeof path, root, addr, "iommu_group");
+	if ((rc = sysfs_link_name(path, name, sizeof name)) < 0)
+		return fail(err, errlen, rc, "iommu_group", path);
+	errno = 0;
+	long g = strtol(name, &end, 10);
+	if (errno || end == name || *end || g < 0 || g > INT_MAX)
+		return fail(err, errlen, -EINVAL, "iommu_group", path);
+	return (int)g;
+}
+
+int vfio_viable_driver(const char *driver, int bridge)
+{
+	return bridge || !driver || !driver[0] || strcmp(driver, "vfio-pci") == 0 ||
+	       strcmp(driver, "pci-stub") == 0;
+}
+
+/* A PCI-PCI bridge by class 0x0604 or by header type 1 (config byte 0x0e, low 7 bits). */
+static int is_bridge(const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned char ht;
+	long cls;
+
+	if (sysfs_path(path, sizeof path, "%s/class", dir) >= 0 &&
+	    sysfs_read_long(path, &cls) == 0 && (cls >> 8) == 0x0604)
+		return 1;
+	if (sysfs_path(path, sizeof path, "%s/config", dir) < 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = pread(fd, &ht, 1, 0x0e);
+	close(fd);
+	return n == 1 && (ht & 0x7f) == 1;
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vfio_member *)a)->addr, ((const struct vfio_member *)b)->addr);
+}
+
+int vfio_group(const char *root, int group, struct vfio_member **members, size_t *count,
+               char *err, size_t errlen)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct vfio_member *m = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc;
+
+	*members = NULL;
+	*count = 0;
+	if ((rc = sysfs_path(dir, sizeof dir, "%s/kernel/iommu_groups/%d/devices", ROOT(root), group)) < 0)
+		return fail(err, errlen, rc, "iommu group", ROOT(root));
+	DIR *d = opendir(dir);
+	if (!d)
+		return fail(err, errlen, -errno, "iommu group", dir);
+	while ((de = readdir(d))) {
+		if (!vfio_addr_ok(de->d_name))
+			continue;       /* ".", "..": members are named by address */
+		if (n == cap) {
+			struct vfio_member *bigger = realloc(m, (cap = cap ? 2 * cap : 8) * sizeof *m);
+			if (!bigger) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			m = bigger;
+		}
+		struct vfio_member *v = &m[n];
+		memset(v, 0, sizeof *v);
+		memcpy(v->addr, de->d_name, strlen(de->d_name) + 1);
+		if ((rc = sysfs_path(path, sizeof path, "%s/%s/driver", dir, de->d_name)) < 0 ||
+		    (rc = driver_of(path, v->driver, sizeof v->driver)) < 0) {
+			fail(err, errlen, rc, "driver", path);
+			goto out;
+		}
+		sysfs_path(path, sizeof path, "%s/%s", dir, de->d_name);
+		v->bridge = is_bridge(path);
+		v->viable = vfio_viable_driver(v->driver, v->bridge);
+		n++;
+	}
+	qsort(m, n, sizeof *m, member_cmp);
+	*members = m;
+	*count = n;
+	m = NULL;
+	rc = 0;
+out:
+	closedir(d);
+	free(m);
+	return rc;
+}
+
+int vfio_check_dev(const char *devroot, int group, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc = sysfs_path(path, sizeof path, "%s/vfio/%d", devroot ? devroot : "/dev", group);
+
+	if (rc < 0)
+		return fail(err, errlen, rc, "vfio group device", devroot);
+	/* Effective ids: QEMU opens it with this process's credentials after exec. */
+	if (faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS) < 0)
+		return fail(err, errlen, -errno, "vfio group device", path);
+	return 0;
+}
+
+static int exists(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	return sysfs_path(path, sizeof path, "%s/%s", ROOT(root), rel) >= 0 && stat(path, &sb) == 0;
+}
+
+static int nonempty_dir(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int found = 0;
+
+	if (sysfs_path(path, sizeof path, "%s/%s", ROOT(root), rel) < 0)
+		return 0;
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d)))
+		found = de->d_name[0] != '.';
+	closedir(d);
+	return found;
+}
+
+int vfio_module_loaded(const char *root)
+{
+	/* Built in, vfio-pci has no module/ directory but still registers its driver. */
+	return exists(root, "module/vfio_pci") || exists(root, "bus/pci/drivers/vfio-pci");
+}
+
+int vfio_iommu_present(const char *root)
+{
+	return nonempty_dir(root, "kernel/iommu_groups") || nonempty_dir(root, "class/iommu");
+}
+
+static unsigned long long lim(rlim_t r)
+{
+	return r == RLIM_INFINITY ? ULLONG_MAX : (unsigned long long)r;
+}
+
+int vfio_memlock(unsigned long long needed, int raise, struct vfio_memlock *ml,
+                 char *err, size_t errlen)
+{
+	struct rlimit rl;
+
+	memset(ml, 0, sizeof *ml);
+	ml->needed = needed;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		return fail(err, errlen, -errno, "getrlimit", "RLIMIT_MEMLOCK");
+	ml->current = lim(rl.rlim_cur);
+	ml->max = lim(rl.rlim_max);
+	if (ml->current >= needed) {
+		ml->ok = 1;
+		return 0;
+	}
+	int rc = -ENOMEM;
+	if (raise) {
+		/* Raising the hard limit too works only with CAP_SYS_RESOURCE; try it anyway. */
+		struct rlimit want = { (rlim_t)needed, ml->max >= needed ? rl.rlim_max : (rlim_t)needed };
+		if (setrlimit(RLIMIT_MEMLOCK, &want) == 0) {
+			ml->raised = ml->ok = 1;
+			return 0;
+		}
+		rc = -errno;
+	}
+	say(err, errlen, "RLIMIT_MEMLOCK: soft %llu, hard %llu bytes, %llu needed%s",
+	    ml->current, ml->max, needed, raise ? ": cannot raise it" : "");
+	return rc;
+}
+
+struct uses {
+	struct vfio_use *v;
+	size_t n, cap;
+};
+
+static int add_use(struct uses *u, const char *kind, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int add_use(struct uses *u, const char *kind, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (u->n == u->cap) {
+		struct vfio_use *bigger = realloc(u->v, (u->cap ? 2 * u->cap : 4) * sizeof *u->v);
+		if (!bigger)
+			return -ENOMEM;
+		u->v = bigger;
+		u->cap = u->cap ? 2 * u->cap : 4;
+	}
+	struct vfio_use *x = &u->v[u->n++];
+	snprintf(x->kind, sizeof x->kind, "%s", kind);
+	snprintf(x->name, sizeof x->name, "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(x->why, sizeof x->why, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static FILE *proc_open(const char *procroot, const char *rel)
+{
+	char path[PATH_MAX];
+	if (sysfs_path(path, sizeof path, "%s/%s", procroot ? procroot : "/proc", rel) < 0)
+		return NULL;
+	return fopen(path, "re");
+}
+
+/* Why an interface that is up counts as configured: an address (link-local IPv6 excluded:
+ * the kernel adds it to every interface that comes up) or a route through it. */
+static int net_configured(const char *procroot, const char *ifname, const struct ifaddrs *all,
+                          char *why, size_t size)
+{
+	char line[512], a[40], dev[IF_NAMESIZE + 16], text[INET6_ADDRSTRLEN];
+	unsigned plen, scope, flags, idx;
+	FILE *f;
+
+	for (const struct ifaddrs *i = all; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifname) != 0)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *s = (const void *)i->ifa_addr;
+			inet_ntop(AF_INET, &s->sin_addr, text, sizeof text);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *s = (const void *)i->ifa_addr;
+			if (IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr))
+				continue;
+			inet_ntop(AF_INET6, &s->sin6_addr, text, sizeof text);
+		} else {
+			continue;
+		}
+		snprintf(why, size, "up with address %s", text);
+		return 1;
+	}
+	/* The same from procfs: IPv6 addresses, then IPv4 and IPv6 routes. */
+	if ((f = proc_open(procroot, "net/if_inet6"))) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%32s %x %x %x %x %31s", a, &idx, &plen, &scope, &flags, dev) == 6 &&
+			    strcmp(dev, ifname) == 0 && scope != 0x20 && scope != 0x10) {
+				fclose(f);
+				snprintf(why, size, "up with IPv6 address %s/%u", a, plen);
+				return 1;
+			}
+		fclose(f);
+	}
+	if ((f = proc_open(procroot, "net/route"))) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%31s %8s", dev, a) == 2 && strcmp(dev, ifname) == 0) {
+				struct in_addr d = { (in_addr_t)strtoul(a, NULL, 16) };
+				fclose(f);
+				snprintf(why, size, "up with a route to %s",
+				         inet_ntop(AF_INET, &d, text, sizeof text) ? text : a);
+				return 1;
+			}
+		fclose(f);
+	}
+	if ((f = proc_open(procroot, "net/ipv6_route"))) {
+		while (fgets(line, sizeof line, f))
+			if (sscanf(line, "%32s %x %*s %*s %*s %*s %*s %*s %*s %31s", a, &plen, dev) == 3 &&
+			    strcmp(dev, ifname) == 0 && strncmp(a, "fe80", 4) != 0 && strncmp(a, "ff", 2) != 0) {
+				fclose(f);
+				snprintf(why, size, "up with an IPv6 route to %s/%u", a, plen);
+				return 1;
+			}
+		fclose(f);
+	}
+	return 0;
+}
+
+static int net_uses(const char *root, const char *procroot, const char *addr, struct uses *u)
+{
+	char dir[PATH_MAX], path[PATH_MAX], why[160];
+	struct ifaddrs *all = NULL;
+	struct dirent *de;
+	int rc = 0;
+	long fl;
+
+	devpath(dir, sizeof dir, root, addr, "net");
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	if (getifaddrs(&all) < 0)
+		all = NULL;             /* procfs still answers */
+	while (rc == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* Unreadable flags count as up: when unsure, refuse rather than take a live NIC. */
+		if (sysfs_path(path, sizeof path, "%s/%s/flags", dir, de->d_name) >= 0 &&
+		    sysfs_read_long(path, &fl) == 0 && !(fl & IFF_UP))
+			continue;
+		if (net_configured(procroot, de->d_name, all, why, sizeof why))
+			rc = add_use(u, "net", de->d_name, "%s", why);
+	}
+	if (all)
+		freeifaddrs(all);
+	closedir(d);
+	return rc;
+}
+
+/* mountinfo's third field is MAJ:MIN, which matches however the source was named. */
+static int mounted_on(const char *procroot, const char *majmin, char *where, size_t size)
+{
+	char line[4096], dev[32], mnt[2048];
+	FILE *f = proc_open(procroot, "self/mountinfo");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f))
+		if (sscanf(line, "%*s %*s %31s %*s %2047s", dev, mnt) == 2 && strcmp(dev, majmin) == 0) {
+			say(where, size, "%s", mnt);
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+/* Block devices (disks and their partitions) anywhere below dir; symlinks are not followed,
+ * so the walk stays inside the device's own subtree. */
+static int block_uses(const char *dir, const char *procroot, int depth, struct uses *u)
+{
+	char sub[PATH_MAX], path[PATH_MAX], name[32], majmin[32], where[160];
+	struct dirent *de;
+	struct stat sb;
+	int rc = 0;
+
+	DIR *d = depth > 0 ? opendir(dir) : NULL;
+	if (!d)
+		return 0;
+	while (rc == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || sysfs_path(sub, sizeof sub, "%s/%s", dir, de->d_name) < 0 ||
+		    lstat(sub, &sb) < 0 || !S_ISDIR(sb.st_mode))
+			continue;
+		if (sysfs_path(path, sizeof path, "%s/subsystem", sub) >= 0 &&
+		    sysfs_link_name(path, name, sizeof name) >= 0 && strcmp(name, "block") == 0 &&
+		    sysfs_path(path, sizeof path, "%s/dev", sub) >= 0 &&
+		    sysfs_read(path, majmin, sizeof majmin) >= 0) {
+			if (mounted_on(procroot, majmin, where, sizeof where))
+				rc = add_use(u, "block", de->d_name, "mounted on %s", where);
+			else if (sysfs_path(path, sizeof path, "%s/holders", sub) >= 0 && nonempty_dir(path, "."))
+				rc = add_use(u, "block", de->d_name, "held by another block device (%s)", path);
+		}
+		if (rc == 0)
+			rc = block_uses(sub, procroot, depth - 1, u);
+	}
+	closedir(d);
+	return rc;
+}
+
+int vfio_in_use(const char *root, const char *procroot, const char *addr,
+                struct vfio_use **uses, size_t *count, char *err, size_t errlen)
+{
+	struct uses u = { 0 };
+	char dir[PATH_MAX];
+	int rc;
+
+	*uses = NULL;
+	*count = 0;
+	if (!vfio_addr_ok(addr))
+		return fail(err, errlen, -EINVAL, "device address", addr ? addr : "(null)");
+	devpath(dir, sizeof dir, root, addr, "");
+	if ((rc = net_uses(root, procroot, addr, &u)) < 0 ||
+	    (rc = block_uses(dir, procroot, 8, &u)) < 0) {
+		free(u.v);
+		return fail(err, errlen, rc, "in use", dir);
+	}
+	*uses = u.v;
+	*count = u.n;
+	return 0;
+}
+
+int vfio_modprobe(const char *const *paths, char *err, size_t errlen)
+{
+	static const char *const standard[] = { "/sbin/modprobe", "/usr/sbin/modprobe", NULL };
+	char arg0[] = "modprobe", arg1[] = "vfio-pci";
+	char *const argv[] = { arg0, arg1, NULL };
+	const char *prog = NULL;
+	int status;
+
+	for (const char *const *p = paths ? paths : standard; *p && !prog; p++)
+		if (access(*p, X_OK) == 0)
+			prog = *p;
+	if (!prog)
+		return fail(err, errlen, -ENOENT, "modprobe", (paths ? paths : standard)[0]);
+	fflush(NULL);           /* the child must not write our buffered output twice */
+	pid_t pid = fork();
+	if (pid < 0)
+		return fail(err, errlen, -errno, "fork", prog);
+	if (pid == 0) {
+		execv(prog, argv);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return fail(err, errlen, -errno, "waitpid", prog);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	say(err, errlen, "modprobe vfio-pci: %s: %s %d", prog,
+	    WIFEXITED(status) ? "exit status" : "killed by signal",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return -EIO;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// Host-side vfio mechanism: bind/restore one device, SR-IOV counts, IOMMU groups, host checks.
+// Every sysfs path is relative to a root (NULL means "/sys") so tests run on fake trees.
+// Functions that fail return -errno and, given an error buffer, say "step: path: strerror".
+#ifndef VFLAUNCH_VFIO_H
+#define VFLAUNCH_VFIO_H
+
+#include <stddef.h>
+
+#define VFIO_NAMELEN 64          /* driver names and driver_override values */
+#define VFIO_ADDRLEN 16          /* "dddd:bb:dd.f" and its NUL, with room */
+
+/* 1 when addr is the canonical "dddd:bb:dd.f" (lower-case hex) sysfs uses, else 0. */
+int vfio_addr_ok(const char *addr);
+
+/* What a device is bound to now: the journal records this before any change. */
+struct vfio_state {
+	char driver[VFIO_NAMELEN];   /* "" when no driver is bound */
+	char override[VFIO_NAMELEN]; /* "" when none (the kernel shows "(null)") */
+};
+
+int vfio_state(const char *root, const char *addr, struct vfio_state *st,
+               char *err, size_t errlen);
+
+/* driver_override=vfio-pci, unbind if bound, drivers_probe, verify the driver link.
+ * Already on vfio-pci: no writes. On failure everything this call changed is put back
+ * (override restored, original driver reprobed) and -errno names the failing step. */
+int vfio_bind(const char *root, const char *addr, char *err, size_t errlen);
+
+/* Give a device back: override back to orig_override ("" clears it), unbind if bound,
+ * drivers_probe, verify the driver is orig_driver ("" means none). No writes when the
+ * device is already in that state. */
+int vfio_restore(const char *root, const char *addr, const char *orig_driver,
+                 const char *orig_override, char *err, size_t errlen);
+
+/* A PF's SR-IOV state, for the journal; *autoprobe is -1 on kernels without the file. */
+int vfio_sriov_read(const char *root, const char *pf, int *numvfs, int *totalvfs,
+                    int *autoprobe, char *err, size_t errlen);
+/* Set a PF's sriov_numvfs to n (0..sriov_totalvfs, else -ERANGE), through 0 when changing
+ * between non-zero counts. autoprobe >= 0 writes sriov_drivers_autoprobe first if it differs
+ * (0 keeps new VFs off host drivers); < 0 leaves it. No writes when the count is already n.
+ * On failure the count and autoprobe this call changed are put back (best effort). */
+int sriov_set_numvfs(const char *root, const char *pf, int n, int autoprobe,
+                     char *err, size_t errlen);
+/* sriov_drivers_autoprobe alone (0 or 1), no write when it already holds that value. */
+int sriov_set_autoprobe(const char *root, const char *pf, int autoprobe, char *err, size_t errlen);
+
+/* One member of an IOMMU group and whether it lets the group be handed to vfio. */
+struct vfio_member {
+	char addr[VFIO_ADDRLEN];
+	char driver[VFIO_NAMELEN];   /* "" when none */
+	int bridge;                  /* header type 1, or class 0x0604 */
+	int viable;                  /* vfio-pci, pci-stub, no driver, or a bridge */
+};
+
+/* The IOMMU group a device belongs to: >= 0, or -errno (-ENOENT: no IOMMU group). */
+int vfio_iommu_group(const char *root, const char *addr, char *err, size_t errlen);
+/* Members of kernel/iommu_groups/N, sorted by address; *members is malloc'd (free it). */
+int vfio_group(const char *root, int group, struct vfio_member **members, size_t *count,
+               char *err, size_t errlen);
+int vfio_viable_driver(const char *driver, int bridge);
+
+/* Host checks. devroot is "/dev" unless NULL is replaced by a test's directory. */
+int vfio_check_dev(const char *devroot, int group, char *err, size_t errlen);
+int vfio_module_loaded(const char *root);     /* 1 loaded, 0 not */
+int vfio_iommu_present(const char *root);     /* 1 present, 0 not */
+
+struct vfio_memlock {
+	unsigned long long current;  /* soft limit before any raise (ULLONG_MAX: unlimited) */
+	unsigned long long max;      /* hard limit before any raise */
+	unsigned long long needed;
+	int raised;                  /* this call raised the limit */
+	int ok;                      /* the soft limit now covers needed */
+};
+/* Check RLIMIT_MEMLOCK against needed bytes; raise it when raise is set and allowed.
+ * 0 when the limit covers needed (after any raise), -ENOMEM/-EPERM when it does not. */
+int vfio_memlock(unsigned long long needed, int raise, struct vfio_memlock *ml,
+                 char *err, size_t errlen);
+
+/* Something on the device the host is using, as dpdk-devbind refuses to take it. */
+struct vfio_use {
+	char kind[8];                /* "net" or "block" */
+	char name[VFIO_NAMELEN];     /* "eth2", "nvme0n1p1" */
+	char why[160];               /* "up with address 10.0.0.2", "mounted on /srv" */
+};
+/* Network interfaces under the device that are up with an address or a route (getifaddrs,
+ * procroot/net/{route,if_inet6,ipv6_route}); block devices under it that are mounted
+ * (procroot/self/mountinfo) or held by another block device. *uses is malloc'd. */
+int vfio_in_use(const char *root, const char *procroot, const char *addr,
+                struct vfio_use **uses, size_t *count, char *err, size_t errlen);
+
+/* Load vfio-pci: fork + execv of the first existing path in paths (NULL: /sbin/modprobe,
+ * /usr/sbin/modprobe) with argv {"modprobe", "vfio-pci"}, never a shell. 0 or -errno. */
+int vfio_modprobe(const char *const *paths, char *err, size_t errlen);
+
+#endif

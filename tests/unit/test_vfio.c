@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: MIT
+// Unit tests of vfio.c: exact sysfs write sequences, rollback at each step, groups, host checks.
+// LDWRAP: -Wl,--wrap=write -Wl,--wrap=open
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fakekernel.h"
+#include "vfio.h"
+
+/* shared-group (simhost.c): 03:00.0 PF ixgbe (4 of 8 VFs, autoprobe 1); 03:10.0/.2 vfio-pci
+ * in group 11; 03:10.4 vfio-pci + 04:00.0 e1000e in group 12; 03:10.6 ixgbevf in group 13. */
+#define PF   "0000:03:00.0"
+#define VF3  "0000:03:10.6"
+#define VF0  "0000:03:10.0"
+#define NIC  "0000:04:00.0"
+
+static char err[1024];
+
+static int setup_shared(void **state)
+{
+	(void)state;
+	err[0] = '\0';
+	return fk_setup("shared-group");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return fk_teardown();
+}
+
+static void test_vfio_bind_sequence(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), 0);
+	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3,
+	          "drivers_probe=" VF3);
+	assert_string_equal(fk_driver(VF3), "vfio-pci");
+	assert_string_equal(fk_attr(VF3, "driver_override"), "vfio-pci");
+}
+
+static void test_vfio_bind_unbound(void **state)
+{
+	(void)state;
+	/* No driver: nothing to unbind. */
+	assert_int_equal(vfio_bind(fk.sys, "0000:00:00.0", err, sizeof err), 0);
+	fk_expect("0000:00:00.0/driver_override=vfio-pci", "drivers_probe=0000:00:00.0");
+	assert_string_equal(fk_driver("0000:00:00.0"), "vfio-pci");
+}
+
+static void test_vfio_bind_already(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind(fk.sys, VF0, err, sizeof err), 0);
+	fk_expect_none();
+}
+
+static void test_vfio_bind_bad_address(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind(fk.sys, "../../etc", err, sizeof err), -EINVAL);
+	assert_int_equal(vfio_bind(fk.sys, "0000:03:10.6\n", err, sizeof err), -EINVAL);
+	assert_int_equal(vfio_bind(fk.sys, "0000:09:00.0", err, sizeof err), -ENODEV);
+	fk_expect_none();
+}
+
+/* The device is back where it was: ixgbevf, no override. */
+static void assert_untouched(void)
+{
+	assert_string_equal(fk_driver(VF3), "ixgbevf");
+	assert_string_equal(fk_attr(VF3, "driver_override"), "(null)");
+}
+
+static void test_vfio_bind_fail_override(void **state)
+{
+	(void)state;
+	fk_fail("driver_override", 0, 1, EACCES);
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EACCES);
+	fk_expect(VF3 "/driver_override=vfio-pci !fail");
+	assert_non_null(strstr(err, "driver_override: "));
+	assert_non_null(strstr(err, "/driver_override: Permission denied"));
+	assert_untouched();
+}
+
+static void test_vfio_bind_fail_unbind(void **state)
+{
+	(void)state;
+	fk_fail("unbind", 0, 1, EBUSY);
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EBUSY);
+	/* Still on ixgbevf: only the override is put back, no probe. */
+	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3 " !fail",
+	          VF3 "/driver_override=\\n");
+	assert_non_null(strstr(err, "unbind: "));
+	assert_non_null(strstr(err, "Device or resource busy"));
+	assert_untouched();
+}
+
+static void test_vfio_bind_fail_probe(void **state)
+{
+	(void)state;
+	fk_fail("drivers_probe", 0, 1, EINVAL);
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EINVAL);
+	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3,
+	          "drivers_probe=" VF3 " !fail", VF3 "/driver_override=\\n", "drivers_probe=" VF3);
+	assert_non_null(strstr(err, "drivers_probe: "));
+	assert_null(strstr(err, "rollback failed"));
+	assert_untouched();
+}
+
+static void test_vfio_bind_short_write(void **state)
+{
+	(void)state;
+	fk_fail("drivers_probe", 0, 1, FK_SHORT);
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EIO);
+	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3,
+	          "drivers_probe=" VF3 " !fail", VF3 "/driver_override=\\n", "drivers_probe=" VF3);
+	assert_untouched();
+}
+
+static void test_vfio_bind_fail_verify(void **state)
+{
+	(void)state;
+	/* vfio-pci's probe fails inside the kernel: the write succeeds, no driver binds. */
+	fk.refuse = "vfio-pci";
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -ENODEV);
+	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3,
+	          "drivers_probe=" VF3, VF3 "/driver_override=\\n", "drivers_probe=" VF3);
+	assert_non_null(strstr(err, "verify: "));
+	assert_non_null(strstr(err, "bound to no driver, not vfio-pci"));
+	assert_untouched();
+}
+
+static void test_vfio_bind_fail_verify_other(void **state)
+{
+	(void)state;
+	/* Another driver took the device (a race with someone else's bind): unbind it too. */
+	fk.refuse = "vfio-pci";
+	fk.instead = "e1000e";
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -ENODEV);
+	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3,
+	          "drivers_probe=" VF3, "drivers/e1000e/unbind=" VF3, VF3 "/driver_override=\\n",
+	          "drivers_probe=" VF3);
+	assert_non_null(strstr(err, "bound to e1000e, not vfio-pci"));
+	assert_untouched();
+}
+
+static void test_vfio_bind_rollback_fails(void **state)
+{
+	(void)state;
+	fk_fail("drivers_probe", 0, -1, EINVAL);
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "(rollback failed: drivers_probe: "));
+	assert_string_equal(fk_driver(VF3), "");
+	assert_string_equal(fk_attr(VF3, "driver_override"), "(null)");
+}
+
+/* Every step of a bind fails with every kind of error: each time the device ends where it
+ * began and the error says which step. */
+static void test_vfio_bind_fail_matrix(void **state)
+{
+	static const char *const steps[] = { "driver_override", "unbind", "drivers_probe" };
+	static const int errs[] = { EACCES, EBUSY, EINVAL, FK_SHORT };
+
+	(void)state;
+	for (size_t s = 0; s < 3; s++)
+		for (size_t e = 0; e < 4; e++) {
+			fk.nlog = 0;
+			fk_fail(steps[s], 0, 1, errs[e]);
+			assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err),
+			                 errs[e] == FK_SHORT ? -EIO : -errs[e]);
+			assert_non_null(strstr(err, steps[s]));
+			assert_null(strstr(err, "rollback failed"));
+			assert_untouched();
+		}
+}
+
+/* The same for an SR-IOV change: count and autoprobe end as they were. */
+static void test_vfio_sriov_fail_matrix(void **state)
+{
+	static const int errs[] = { EACCES, EBUSY, EINVAL, FK_SHORT };
+
+	(void)state;
+	for (int step = 0; step < 3; step++)
+		for (size_t e = 0; e < 4; e++) {
+			/* step 0: autoprobe; 1: numvfs=0; 2: numvfs=6 */
+			fk_fail(step == 0 ? "autoprobe" : "sriov_numvfs", step == 2, 1, errs[e]);
+			assert_int_equal(sriov_set_numvfs(fk.sys, PF, 6, 0, err, sizeof err),
+			                 errs[e] == FK_SHORT ? -EIO : -errs[e]);
+			assert_string_equal(fk_attr(PF, "sriov_numvfs"), "4");
+			assert_string_equal(fk_attr(PF, "sriov_drivers_autoprobe"), "1");
+		}
+}
+
+static void test_vfio_restore_sequence(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), 0);
+	fk.nlog = 0;
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), 0);
+	fk_expect(VF3 "/driver_override=\\n", "drivers/vfio-pci/unbind=" VF3, "drivers_probe=" VF3);
+	assert_untouched();
+	/* Idempotent: given back already, nothing is written. */
+	fk.nlog = 0;
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), 0);
+	fk_expect_none();
+}
+
+static void test_vfio_restore_to_none(void **state)
+{
+	(void)state;
+	/* 03:10.4 had no driver and an override "pci-stub": no probe, or its native would bind. */
+	assert_int_equal(vfio_restore(fk.sys, "0000:03:10.4", "", "pci-stub", err, sizeof err), 0);
+	fk_expect("0000:03:10.4/driver_override=pci-stub", "drivers/vfio-pci/unbind=0000:03:10.4");
+	assert_string_equal(fk_driver("0000:03:10.4"), "");
+	assert_string_equal(fk_attr("0000:03:10.4", "driver_override"), "pci-stub");
+}
+
+static void test_vfio_restore_fail(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), 0);
+	fk.nlog = 0;
+	fk_fail("unbind", 0, 1, EBUSY);
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), -EBUSY);
+	fk_expect(VF3 "/driver_override=\\n", "drivers/vfio-pci/unbind=" VF3 " !fail");
+	assert_non_null(strstr(err, "unbind: "));
+	/* A second try finishes the job. */
+	fk.nlog = 0;
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), 0);
+	fk_expect("drivers/vfio-pci/unbind=" VF3, "drivers_probe=" VF3);
+	assert_untouched();
+}
+
+static void test_vfio_sriov_sequence(void **state)
+{
+	(void)state;
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 6, 0, err, sizeof err), 0);
+	fk_expect(PF "/sriov_drivers_autoprobe=0", PF "/sriov_numvfs=0", PF "/sriov_numvfs=6");
+	assert_string_equal(fk_attr(PF, "sriov_numvfs"), "6");
+	fk.nlog = 0;
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 6, 0, err, sizeof err), 0);
+	fk_expect_none();
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 0, -1, err, sizeof err), 0);
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 2, -1, err, sizeof err), 0);
+	fk_expect(PF "/sriov_numvfs=0", PF "/sriov_numvfs=2");
+}
+
+static void test_vfio_sriov_range(void **state)
+{
+	(void)state;
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 9, 0, err, sizeof err), -ERANGE);
+	assert_non_null(strstr(err, "sriov_totalvfs is 8"));
+	assert_int_equal(sriov_set_numvfs(fk.sys, VF3, 1, 0, err, sizeof err), -ENOENT);
+	fk_expect_none();
+}
+
+static void test_vfio_sriov_fail_rollback(void **state)
+{
+	(void)state;
+	fk_fail("sriov_numvfs", 1, 1, EINVAL);
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 6, 0, err, sizeof err), -EINVAL);
+	fk_expect(PF "/sriov_drivers_autoprobe=0", PF "/sriov_numvfs=0", PF "/sriov_numvfs=6 !fail",
+	          PF "/sriov_numvfs=4", PF "/sriov_drivers_autoprobe=1");
+	assert_string_equal(fk_attr(PF, "sriov_numvfs"), "4");
+	assert_string_equal(fk_attr(PF, "sriov_drivers_autoprobe"), "1");
+
+	fk.nlog = 0;
+	fk_fail("autoprobe", 0, 1, EACCES);
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 6, 0, err, sizeof err), -EACCES);
+	fk_expect(PF "/sriov_drivers_autoprobe=0 !fail");
+}
+
+static void test_vfio_group_viability(void **state)
+{
+	struct vfio_member *m;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(vfio_group(fk.sys, 12, &m, &n, err, sizeof err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0].addr, "0000:03:10.4");
+	assert_string_equal(m[0].driver, "vfio-pci");
+	assert_true(m[0].viable);
+	assert_string_equal(m[1].addr, NIC);
+	assert_string_equal(m[1].driver, "e1000e");
+	assert_false(m[1].viable);
+	free(m);
+
+	assert_int_equal(vfio_group(fk.sys, 1, &m, &n, err, sizeof err), 0);
+	assert_int_equal(n, 1);
+	assert_true(m[0].bridge);             /* a root port on pcieport is fine */
+	assert_true(m[0].viable);
+	free(m);
+	assert_int_equal(vfio_group(fk.sys, 0, &m, &n, err, sizeof err), 0);
+	assert_false(m[0].bridge);            /* a host bridge is not a PCI-PCI bridge */
+	assert_true(m[0].viable);             /* but it has no driver */
+	free(m);
+	assert_int_equal(vfio_group(fk.sys, 13, &m, &n, err, sizeof err), 0);
+	assert_false(m[0].viable);
+	free(m);
+	assert_int_equal(vfio_group(fk.sys, 99, &m, &n, err, sizeof err), -ENOENT);
+	assert_null(m);
+
+	assert_int_equal(vfio_iommu_group(fk.sys, NIC, err, sizeof err), 12);
+	assert_int_equal(vfio_iommu_group(fk.sys, "0000:09:00.0", err, sizeof err), -ENOENT);
+}
+
+static void test_vfio_viable_rules(void **state)
+{
+	(void)state;
+	assert_true(vfio_viable_driver("vfio-pci", 0));
+	assert_true(vfio_viable_driver("pci-stub", 0));
+	assert_true(vfio_viable_driver("", 0));
+	assert_true(vfio_viable_driver("pcieport", 1));
+	assert_false(vfio_viable_driver("ixgbevf", 0));
+	assert_false(vfio_viable_driver("vfio-pci-extra", 0));
+}
+
+static void test_vfio_state(void **state)
+{
+	struct vfio_state st;
+
+	(void)state;
+	assert_int_equal(vfio_state(fk.sys, VF3, &st, err, sizeof err), 0);
+	assert_string_equal(st.driver, "ixgbevf");
+	assert_string_equal(st.override, "");      /* "(null)" in sysfs */
+	assert_int_equal(vfio_state(fk.sys, "0000:00:00.0", &st, err, sizeof err), 0);
+	assert_string_equal(st.driver, "");
+}
+
+static void test_vfio_host_checks(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	assert_true(vfio_module_loaded(fk.sys));    /* bus/pci/drivers/vfio-pci */
+	assert_true(vfio_iommu_present(fk.sys));
+	assert_false(vfio_module_loaded(fk.dev));
+	assert_false(vfio_iommu_present(fk.dev));
+	fk_fmt(path, sizeof path, "%s/module", fk.dev);
+	assert_int_equal(mkdir(path, 0755), 0);
+	fk_fmt(path, sizeof path, "%s/module/vfio_pci", fk.dev);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_true(vfio_module_loaded(fk.dev));
+
+	fk_fmt(path, sizeof path, "%s/vfio", fk.dev);
+	assert_int_equal(mkdir(path, 0755), 0);
+	fk_fmt(path, sizeof path, "%s/vfio/11", fk.dev);
+	assert_int_equal(fk_put(path, ""), 0);
+	assert_int_equal(vfio_check_dev(fk.dev, 11, err, sizeof err), 0);
+	assert_int_equal(vfio_check_dev(fk.dev, 12, err, sizeof err), -ENOENT);
+	assert_non_null(strstr(err, "/vfio/12: No such file"));
+	if (geteuid() != 0) {                   /* root passes any mode */
+		chmod(path, 0);
+		assert_int_equal(vfio_check_dev(fk.dev, 11, err, sizeof err), -EACCES);
+	}
+}
+
+/* Root in a container may lack it: ask the kernel, not the uid. */
+static int has_cap_sys_resource(void)
+{
+	char line[256];
+	unsigned long long caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (caps >> 24) & 1;       /* CAP_SYS_RESOURCE */
+}
+
+static void test_vfio_memlock(void **state)
+{
+	struct vfio_memlock ml;
+	struct rlimit saved, rl;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &saved), 0);
+	rl.rlim_cur = 64 << 10;
+	rl.rlim_max = saved.rlim_max == RLIM_INFINITY || saved.rlim_max > (16 << 20) ? 16 << 20 : saved.rlim_max;
+	if (rl.rlim_max < rl.rlim_cur)
+		skip();
+	/* Lowering is always allowed; restored at the end when we are root. */
+	assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
+
+	assert_int_equal(vfio_memlock(32 << 10, 0, &ml, err, sizeof err), 0);
+	assert_true(ml.ok);
+	assert_false(ml.raised);
+	assert_int_equal(vfio_memlock(1 << 20, 0, &ml, err, sizeof err), -ENOMEM);
+	assert_false(ml.ok);
+	assert_int_equal(ml.current, 64 << 10);
+	assert_int_equal(ml.needed, 1 << 20);
+	assert_non_null(strstr(err, "RLIMIT_MEMLOCK: soft 65536"));
+	assert_int_equal(vfio_memlock(1 << 20, 1, &ml, err, sizeof err), 0);
+	assert_true(ml.raised);
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	assert_int_equal(rl.rlim_cur, 1 << 20);
+	/* Past the hard limit only CAP_SYS_RESOURCE may go. */
+	int rc = vfio_memlock(64ULL << 20, 1, &ml, err, sizeof err);
+	if (has_cap_sys_resource()) {
+		assert_int_equal(rc, 0);
+		assert_int_equal(setrlimit(RLIMIT_MEMLOCK, &saved), 0);
+	} else {
+		assert_int_equal(rc, -EPERM);
+		assert_non_null(strstr(err, "cannot raise it"));
+	}
+}
+
+/* Add attributes the simhost tree does not have: a NIC's netdev and an NVMe namespace. */
+static void make_in_use_fixture(const char *flags)
+{
+	char d[PATH_MAX], p[PATH_MAX + 32];
+
+	fk_fmt(d, sizeof d, "%s/bus/pci/devices/%s/net/vfltest0", fk.sys, NIC);
+	fk_fmt(p, sizeof p, "%s/bus/pci/devices/%s/net", fk.sys, NIC);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(mkdir(d, 0755), 0);
+	fk_fmt(p, sizeof p, "%s/flags", d);
+	assert_int_equal(fk_put(p, flags), 0);
+	fk_fmt(p, sizeof p, "%s/net", fk.proc);
+	assert_int_equal(mkdir(p, 0755), 0);
+	fk_fmt(p, sizeof p, "%s/self", fk.proc);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static void test_vfio_in_use_net(void **state)
+{
+	struct vfio_use *u;
+	size_t n;
+	char p[PATH_MAX];
+
+	(void)state;
+	make_in_use_fixture("0x1003\n");
+	assert_int_equal(vfio_in_use(fk.sys, fk.proc, NIC, &u, &n, err, sizeof err), 0);
+	assert_int_equal(n, 0);                 /* up, but no address and no route */
+	free(u);
+	fk_fmt(p, sizeof p, "%s/net/if_inet6", fk.proc);
+	assert_int_equal(fk_put(p, "fe800000000000000000000000000001 05 40 20 80 vfltest0\n"), 0);
+	assert_int_equal(vfio_in_use(fk.sys, fk.proc, NIC, &u, &n, err, sizeof err), 0);
+	assert_int_equal(n, 0);                 /* link-local only: every interface has one */
+	free(u);
+	fk_fmt(p, sizeof p, "%s/net/route", fk.proc);
+	assert_int_equal(fk_put(p, "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n"
+	                           "vfltest0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n"), 0);
+	assert_int_equal(vfio_in_use(fk.sys, fk.proc, NIC, &u, &n, err, sizeof err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(u[0].kind, "net");
+	assert_string_equal(u[0].name, "vfltest0");
+	assert_string_equal(u[0].why, "up with a route to 10.0.2.0");
+	free(u);
+}
+
+static void test_vfio_in_use_down(void **state)
+{
+	struct vfio_use *u;
+	size_t n;
+	char p[PATH_MAX];
+
+	(void)state;
+	make_in_use_fixture("0x1002\n");
+	fk_fmt(p, sizeof p, "%s/net/route", fk.proc);
+	assert_int_equal(fk_put(p, "Iface\tDestination\nvfltest0\t0002000A\n"), 0);
+	assert_int_equal(vfio_in_use(fk.sys, fk.proc, NIC, &u, &n, err, sizeof err), 0);
+	assert_int_equal(n, 0);                 /* down: not in use whatever its routes */
+	free(u);
+}
+
+static void test_vfio_in_use_block(void **state)
+{
+	struct vfio_use *u;
+	size_t n;
+	char d[PATH_MAX], p[PATH_MAX + 32];
+
+	(void)state;
+	make_in_use_fixture("0x1002\n");
+	/* nvme/nvme0/nvme0n1/nvme0n1p1, each with dev and a subsystem link to class/block. */
+	const char *parts[] = { "nvme", "nvme0", "nvme0n1", "nvme0n1p1" };
+	fk_fmt(d, sizeof d, "%s/bus/pci/devices/%s", fk.sys, NIC);
+	for (int i = 0; i < 4; i++) {
+		size_t len = strlen(d);
+		fk_fmt(d + len, sizeof d - len, "/%s", parts[i]);
+		assert_int_equal(mkdir(d, 0755), 0);
+		if (i >= 2) {
+			fk_fmt(p, sizeof p, "%s/dev", d);
+			assert_int_equal(fk_put(p, i == 2 ? "259:0\n" : "259:1\n"), 0);
+			fk_fmt(p, sizeof p, "%s/subsystem", d);
+			assert_int_equal(symlink("../../../../class/block", p), 0);
+		}
+	}
+	fk_fmt(p, sizeof p, "%s/self/mountinfo", fk.proc);
+	assert_int_equal(fk_put(p, "22 1 0:21 / /proc rw - proc proc rw\n"
+	                           "41 1 259:1 / /srv rw,relatime - ext4 /dev/nvme0n1p1 rw\n"), 0);
+	assert_int_equal(vfio_in_use(fk.sys, fk.proc, NIC, &u, &n, err, sizeof err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(u[0].kind, "block");
+	assert_string_equal(u[0].name, "nvme0n1p1");
+	assert_string_equal(u[0].why, "mounted on /srv");
+	free(u);
+}
+
+static void test_vfio_modprobe(void **state)
+{
+	const char *const good[] = { "/nonexistent/modprobe", "/bin/true", NULL };
+	const char *const bad[] = { "/bin/false", NULL };
+	const char *const none[] = { "/nonexistent/modprobe", NULL };
+
+	(void)state;
+	assert_int_equal(vfio_modprobe(good, err, sizeof err), 0);
+	assert_int_equal(vfio_modprobe(bad, err, sizeof err), -EIO);
+	assert_string_equal(err, "modprobe vfio-pci: /bin/false: exit status 1");
+	assert_int_equal(vfio_modprobe(none, err, sizeof err), -ENOENT);
+}
+
+static int setup_82599(void **state)
+{
+	(void)state;
+	err[0] = '\0';
+	return fk_setup("82599");
+}
+
+/* The seed's host: 63 of 63 VFs per port already on vfio-pci; bind a PF, shrink a port. */
+static void test_vfio_82599_pf(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind(fk.sys, "0002:81:10.0", err, sizeof err), 0);
+	fk_expect_none();
+	assert_int_equal(sriov_set_numvfs(fk.sys, "0002:81:00.1", 32, -1, err, sizeof err), 0);
+	fk_expect("0002:81:00.1/sriov_numvfs=0", "0002:81:00.1/sriov_numvfs=32");
+	fk.nlog = 0;
+	assert_int_equal(vfio_bind(fk.sys, "0002:81:00.0", err, sizeof err), 0);
+	fk_expect("0002:81:00.0/driver_override=vfio-pci", "drivers/ixgbe/unbind=0002:81:00.0",
+	          "drivers_probe=0002:81:00.0");
+	assert_string_equal(fk_driver("0002:81:00.0"), "vfio-pci");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_shared, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_vfio_bind_sequence),
+		T(test_vfio_bind_unbound),
+		T(test_vfio_bind_already),
+		T(test_vfio_bind_bad_address),
+		T(test_vfio_bind_fail_override),
+		T(test_vfio_bind_fail_unbind),
+		T(test_vfio_bind_fail_probe),
+		T(test_vfio_bind_short_write),
+		T(test_vfio_bind_fail_verify),
+		T(test_vfio_bind_fail_verify_other),
+		T(test_vfio_bind_rollback_fails),
+		T(test_vfio_bind_fail_matrix),
+		T(test_vfio_restore_sequence),
+		T(test_vfio_restore_to_none),
+		T(test_vfio_restore_fail),
+		T(test_vfio_sriov_sequence),
+		T(test_vfio_sriov_range),
+		T(test_vfio_sriov_fail_rollback),
+		T(test_vfio_sriov_fail_matrix),
+		T(test_vfio_group_viability),
+		T(test_vfio_viable_rules),
+		T(test_vfio_state),
+		T(test_vfio_host_checks),
+		T(test_vfio_memlock),
+		T(test_vfio_in_use_net),
+		T(test_vfio_in_use_down),
+		T(test_vfio_in_use_block),
+		T(test_vfio_modprobe),
+		cmocka_unit_test_setup_teardown(test_vfio_82599_pf, setup_82599, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
