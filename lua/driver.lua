@@ -1,0 +1,108 @@
+-- SPDX-License-Identifier: MIT
+-- What vflaunch does with a script: run it, finalize and validate the machine it defined, then
+-- print, rehearse, or hand the argv back to the C host to exec (launcher/main.c).
+local machines = require "vflaunch.machines"
+local render = require "vflaunch.render"
+local topology = require "vflaunch.topology"
+local util = require "vflaunch.util"
+local validate = require "vflaunch.validate"
+
+local M = {}
+
+local function say(opts, fmt, ...)
+  if not opts.quiet then io.stderr:write("vflaunch: ", string.format(fmt, ...), "\n") end
+end
+
+-- Several problems, each on a line of its own, all reported at once.
+local function fail_all(lines, status)
+  util.fail(table.concat(lines, "\nvflaunch: "), status)
+end
+
+-- The QEMU binary must be the one for the machine's architecture.
+local function pick_qemu(m, profile, opts)
+  local qemu = opts.qemu or m.qemu or profile.qemu
+  local arch = qemu:match("qemu%-system%-([%w_]+)$")
+  local want = profile.qemu:match("qemu%-system%-([%w_]+)$")
+  if arch and arch ~= want then
+    util.fail(string.format("%s: machine type '%s' runs on %s, not %s; set qemu = %q or " ..
+      "leave it out", m.where, m.type, profile.qemu, qemu, profile.qemu))
+  end
+  return qemu
+end
+
+-- Devices QEMU can open only when vfio-pci owns them. Binding is not done here yet: name each
+-- device that is not ready and its driver.
+local function host_problems(m)
+  local lines = {}
+  for _, e in ipairs(m:devices()) do
+    local d = e.hostdev
+    if d and d.driver ~= "vfio-pci" then
+      lines[#lines + 1] = string.format("%s: %s: host device %s is bound to %s, not vfio-pci; " ..
+        "bind it first (echo vfio-pci > /sys/bus/pci/devices/%s/driver_override, unbind, " ..
+        "echo %s > /sys/bus/pci/drivers_probe)", e.where, topology.describe(e), e.host,
+        d.driver or "no driver", e.host, e.host)
+    end
+  end
+  return lines
+end
+
+local function run_script(opts)
+  local vf = require "vflaunch"
+  vf._configure(opts)
+  _G.arg = opts.arg
+  local chunk, err = loadfile(opts.arg[0], "t")
+  if not chunk then util.fail(err) end
+  chunk(table.unpack(opts.arg, 1, opts.nargs))
+  return vf
+end
+
+function M.main(opts)
+  if opts.list then return require("vflaunch.list").run(opts) end
+  local vf = run_script(opts)
+  local defined = vf._machines()
+  if #defined == 0 then
+    if opts.verbose then say(opts, "%s defined no machine: nothing to launch", opts.arg[0]) end
+    return 0
+  elseif #defined > 1 then
+    util.fail(string.format("%s: a second machine (the first is at %s); a script launches one",
+      defined[2].where, defined[1].where))
+  end
+  local m = defined[1]
+  local profile = machines.profile(m)
+  if not profile then
+    util.fail(string.format("%s: machine type '%s' is not one vflaunch knows: %s", m.where,
+      m.type, machines.known))
+  end
+  local qemu = pick_qemu(m, profile, opts)
+  local errors = topology.finalize(m, profile)
+  validate.check(m, profile, vf.host, errors)
+  if #errors > 0 then
+    local lines = {}
+    for line in validate.format(errors):gmatch("[^\n]+") do lines[#lines + 1] = line end
+    lines[#lines + 1] = string.format("%d problem%s in the plan; nothing was started and " ..
+      "nothing on the host was changed", #errors, #errors == 1 and "" or "s")
+    fail_all(lines)
+  end
+
+  local argv = render.argv(m, qemu)
+  if opts.tree then io.stdout:write(render.tree(m)) end
+  if opts.json then io.stdout:write(render.json(m, argv)) end
+  if opts.rehearse then return require("vflaunch.rehearse").run(m, profile, opts) end
+  if opts.dry_run or (opts.simulate and not opts.tree and not opts.json) then
+    io.stdout:write(render.shell(argv))
+  end
+  local problems = host_problems(m)
+  if opts.dry_run or opts.simulate then
+    -- Nothing is bound in a dry run; say what a launch would refuse.
+    for _, line in ipairs(problems) do say(opts, "warning: %s", line) end
+    return 0
+  end
+  if #problems > 0 then
+    problems[#problems + 1] = "nothing was started and nothing on the host was changed"
+    fail_all(problems, util.EXIT.HOST)
+  end
+  if opts.verbose then say(opts, "exec %s (%s)", qemu, render.budget_line(m)) end
+  return argv
+end
+
+return M

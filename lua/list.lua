@@ -1,0 +1,43 @@
+-- SPDX-License-Identifier: MIT
+-- vflaunch --list: the host's PCI devices with what passthrough needs to know about each.
+local inventory = require "vflaunch.inventory"
+local json = require "vflaunch.json"
+
+local M = {}
+
+local function row(d)
+  local rel = ""
+  if d.physfn then
+    rel = "VF of " .. d.physfn
+  elseif d.sriov_totalvfs then
+    rel = string.format("PF %d/%d VFs", d.sriov_numvfs, d.sriov_totalvfs)
+  end
+  return string.format("%s  %04x:%04x  %-10s  group %-4s  node %-2s  %-16s  %s",
+    d.address, d.vendor, d.device, d.driver or "-", d.iommu_group or "-", d.numa_node or "-",
+    rel, d:describe())
+end
+
+function M.run(opts)
+  local inv = inventory.scan(opts.sysfs)
+  local list = {}
+  for _, d in ipairs(inv.devices) do
+    if not opts.vfs or d.physfn or d.sriov_totalvfs then list[#list + 1] = d end
+  end
+  if opts.json then
+    local out = {}
+    for i, d in ipairs(list) do
+      out[i] = { address = d.address, vendor = d.vendor, device = d.device, class = d.class,
+        vendor_name = d.vendor_name or json.null, device_name = d.device_name or json.null,
+        driver = d.driver or json.null, iommu_group = d.iommu_group or json.null,
+        numa_node = d.numa_node or json.null, physfn = d.physfn or json.null,
+        sriov_totalvfs = d.sriov_totalvfs or json.null,
+        sriov_numvfs = d.sriov_numvfs or json.null, vfs = d.vfs_addresses or json.null }
+    end
+    io.stdout:write(json.encode(out), "\n")
+  else
+    for _, d in ipairs(list) do io.stdout:write(row(d), "\n") end
+  end
+  return 0
+end
+
+return M

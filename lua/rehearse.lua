@@ -1,0 +1,139 @@
+-- SPDX-License-Identifier: MIT
+-- --rehearse: boot the planned guest under QEMU (TCG) with an emulated stand-in in the place of
+-- each passthrough device, and compare what the guest kernel enumerates with the plan.
+local render = require "vflaunch.render"
+local sys = require "vflaunch.core.sys"
+local util = require "vflaunch.util"
+
+local M = {}
+
+-- The stand-in for a VF: a PCIe endpoint with no I/O BAR (a VF has none), no backend to set up,
+-- and cheap enough for 1984 copies. virtio 1.0 only (disable-legacy) drops the I/O BAR.
+M.STANDIN = { model = "virtio-rng-pci", props = "disable-legacy=on", id = "1af4:1044" }
+
+-- What the guest should report at each port's address (QEMU's own ids for these models).
+local PORT_IDS = { ["pcie-root-port"] = "1b36:000c", ioh3420 = "8086:3420",
+  ["x3130-upstream"] = "104c:8232", ["xio3130-downstream"] = "104c:8233" }
+
+local function standin_value(e)
+  local v = render.device_value(e, M.STANDIN.model)
+  return v .. "," .. M.STANDIN.props
+end
+
+-- Options that only make sense with KVM, or on the real host, are dropped or replaced.
+local function rehearsal_machine(m, profile, opts)
+  local kernel = opts.rehearse_kernel or os.getenv("VFLAUNCH_REHEARSE_KERNEL")
+  local initrd = opts.rehearse_initrd or os.getenv("VFLAUNCH_REHEARSE_INITRD")
+  local own = not kernel
+  if own then kernel, initrd = m.kernel, m.initrd end
+  if not kernel then
+    util.fail("--rehearse needs a guest kernel and the script gives none: give " ..
+      "--rehearse-kernel FILE --rehearse-initrd FILE, or set VFLAUNCH_REHEARSE_KERNEL and " ..
+      "VFLAUNCH_REHEARSE_INITRD ('make guest' builds a reporting guest; then " ..
+      "'. tests/guest/env.sh arm64')", util.EXIT.USAGE)
+  end
+  local options = {}
+  for _, o in ipairs(m.options) do
+    if o:match("^accel=") then -- TCG below, whatever the script asked
+    elseif o == "gic-version=host" then options[#options + 1] = "gic-version=3"
+    else options[#options + 1] = o end
+  end
+  local cpu = m.cpu
+  if cpu == nil or cpu:match("^host") or cpu:match("^max") then cpu = profile.rehearse_cpu end
+  local append = "console=" .. profile.console .. " panic=-1"
+  if own and m.append then append = m.append .. " " .. append end
+  local r = setmetatable({
+    options = options, accel = "tcg", cpu = cpu, memory = "1024M", smp = nil,
+    kernel = kernel, initrd = initrd, append = append,
+    args = { "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot" },
+  }, { __index = m })
+  return r, own
+end
+
+-- VFLAUNCH-PCI lines from the guest's /init (tests/guest/init): address -> "ven:dev".
+local function parse_report(output)
+  local seen, count, ended = {}, 0, nil
+  for addr, ids in output:gmatch("VFLAUNCH%-PCI (%x+:%x+:%x+%.%x) (%x+:%x+)") do
+    seen[addr] = ids
+    count = count + 1
+  end
+  ended = tonumber(output:match("VFLAUNCH%-END (%d+)"))
+  return seen, count, ended
+end
+
+local function planned(m)
+  local list = {}
+  for _, e in ipairs(render.walk(m)) do
+    list[#list + 1] = {
+      element = e,
+      address = string.format("0000:%02x:%02x.%x", e.parent.number, e.addr.slot, e.addr.func),
+      ids = e.kind == "device" and M.STANDIN.id or PORT_IDS[e.model],
+    }
+  end
+  return list
+end
+
+function M.run(m, profile, opts)
+  local r = rehearsal_machine(m, profile, opts)
+  local qemu = opts.qemu or m.qemu or profile.qemu
+  local argv = render.argv(r, qemu, standin_value)
+  if opts.verbose then io.stderr:write(render.shell(argv)) end
+  local t0 = sys.clock()
+  local res, err = sys.run(argv, opts.timeout, opts.verbose)
+  local elapsed = sys.clock() - t0
+  if not res then util.fail("rehearsal: cannot start " .. err, err:match("No such file") and 127 or 126) end
+  if res.interrupted then util.fail("rehearsal interrupted", 130) end
+
+  local seen, count, ended = parse_report(res.output)
+  local plan = planned(m)
+  local dev_ok, dev_total, port_ok, port_total, missing = 0, 0, 0, 0, {}
+  local out = {}
+  for _, p in ipairs(plan) do
+    local e, got = p.element, seen[p.address]
+    local ok = got == p.ids
+    if e.kind == "device" then
+      dev_total = dev_total + 1
+      dev_ok = dev_ok + (ok and 1 or 0)
+      if not opts.quiet then
+        out[#out + 1] = string.format("  %s  %-10s %-14s %s", p.address, e.id, e.host,
+          ok and ("seen " .. got) or ("MISSING" .. (got and (" (found " .. got .. ")") or "")))
+      end
+    else
+      port_total = port_total + 1
+      port_ok = port_ok + (ok and 1 or 0)
+    end
+    if not ok then missing[#missing + 1] = p end
+  end
+  if not opts.quiet then
+    io.stdout:write("rehearsal: guest address  device     host device    guest saw\n",
+      table.concat(out, "\n"), #out > 0 and "\n" or "")
+  end
+  io.stdout:write(string.format("rehearsal: guest saw %d of %d planned devices and %d of %d " ..
+    "ports at their planned addresses (%d PCI functions in all), %.1f s\n", dev_ok, dev_total,
+    port_ok, port_total, count, elapsed))
+  if not ended then
+    local tail = res.output:sub(-1500)
+    util.fail(string.format("rehearsal: the guest did not report (%s, status %d); its last " ..
+      "output:\n%s", res.timed_out and ("timed out after " .. opts.timeout .. " s") or "exited",
+      res.status, tail))
+  end
+  if ended ~= count then
+    util.fail(string.format("rehearsal: the guest reported %d functions but %d lines arrived",
+      ended, count))
+  end
+  if #missing > 0 then
+    local lines = {}
+    for i = 1, math.min(#missing, 10) do
+      local p = missing[i]
+      lines[i] = string.format("%s: %s: planned at %s, %s", p.element.where,
+        require("vflaunch.topology").describe(p.element), p.address,
+        seen[p.address] and ("the guest has " .. seen[p.address] .. " there") or
+        "the guest has nothing there")
+    end
+    util.fail("rehearsal: the guest does not match the plan\nvflaunch: " ..
+      table.concat(lines, "\nvflaunch: "))
+  end
+  return 0
+end
+
+return M

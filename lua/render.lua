@@ -1,0 +1,182 @@
+-- SPDX-License-Identifier: MIT
+-- A finalized machine as QEMU's argv, a pastable shell command, a tree picture, and JSON.
+local topology = require "vflaunch.topology"
+local json = require "vflaunch.json"
+
+local M = {}
+
+-- QEMU's option parser splits on ',' and reads ',,' as a literal comma.
+function M.qemu_escape(v)
+  return (tostring(v):gsub(",", ",,"))
+end
+
+local function addr_text(a)
+  return string.format("%02x.%x", a.slot, a.func)
+end
+
+-- The -device value of one element: "driver,key=value,...".
+function M.device_value(e, model)
+  local p = { model or e.model }
+  local function add(k, v) if v ~= nil then p[#p + 1] = k .. "=" .. M.qemu_escape(v) end end
+  if e.kind == "device" and not model then add("host", e.host) end
+  add("id", e.id)
+  add("bus", topology.bus_name(e.parent))
+  add("addr", addr_text(e.addr))
+  if e.multifunction then add("multifunction", "on") end
+  add("chassis", e.chassis)
+  add("slot", e.slot)
+  add("io-reserve", e.io_reserve)
+  add("bus-reserve", e.bus_reserve)
+  add("rombar", e.rombar)
+  return table.concat(p, ",")
+end
+
+-- The elements of the tree in depth-first devfn order, parents before children.
+function M.walk(m)
+  local out = {}
+  local function visit(bus)
+    for _, e in ipairs(bus.children_sorted) do
+      out[#out + 1] = e
+      if e.below then visit(e.below) end
+    end
+  end
+  visit(m.root)
+  return out
+end
+
+-- The machine options: the script's, each value escaped.
+local function machine_value(m)
+  local p = { m.type }
+  for _, opt in ipairs(m.options) do
+    local k, v = opt:match("^([^=]+)=(.*)$")
+    p[#p + 1] = k and (k .. "=" .. M.qemu_escape(v)) or M.qemu_escape(opt)
+  end
+  return table.concat(p, ",")
+end
+
+-- argv for QEMU. device_model(e) may replace a passthrough device's -device value (rehearsal).
+function M.argv(m, qemu, device_value)
+  local a = { qemu }
+  local function opt(k, v) if v ~= nil then a[#a + 1] = k; a[#a + 1] = tostring(v) end end
+  opt("-machine", machine_value(m))
+  opt("-accel", m.accel)
+  opt("-cpu", m.cpu)
+  opt("-smp", m.smp)
+  opt("-m", m.memory)
+  opt("-kernel", m.kernel)
+  opt("-initrd", m.initrd)
+  opt("-append", m.append)
+  for _, e in ipairs(M.walk(m)) do
+    opt("-device", e.kind == "device" and device_value and device_value(e) or M.device_value(e))
+  end
+  for _, x in ipairs(m.args) do a[#a + 1] = x end
+  return a
+end
+
+-- A word for sh: single-quoted always, with ' written as '\''.
+function M.shell_quote(w)
+  return "'" .. w:gsub("'", "'\\''") .. "'"
+end
+
+-- The command as sh reads it: one option and its value per line, backslash continuations.
+function M.shell(argv)
+  local lines, i = { M.shell_quote(argv[1]) }, 2
+  while i <= #argv do
+    local w = argv[i]
+    local line = "  " .. M.shell_quote(w)
+    -- An option and its value stay on one line; a bare word (a flag) stands alone.
+    if w:sub(1, 1) == "-" and argv[i + 1] and argv[i + 1]:sub(1, 1) ~= "-" then
+      line = line .. " " .. M.shell_quote(argv[i + 1])
+      i = i + 1
+    end
+    lines[#lines + 1] = line
+    i = i + 1
+  end
+  return table.concat(lines, " \\\n") .. "\n"
+end
+
+local function guest_address(e)
+  return string.format("%02x:%s", e.parent.number, addr_text(e.addr))
+end
+
+-- Guest-visible facts of each passthrough device, for JSON and rehearsal.
+function M.device_facts(m)
+  local out = {}
+  for _, e in ipairs(M.walk(m)) do
+    if e.kind == "device" then
+      local port = e.parent.owner
+      out[#out + 1] = {
+        id = e.id, host = e.host, bus = topology.bus_name(e.parent), addr = addr_text(e.addr),
+        guest_bus = e.parent.number, guest_address = "0000:" .. guest_address(e),
+        port = port and port.id or json.null,
+        name = e.hostdev and e.hostdev:describe() or json.null,
+      }
+    end
+  end
+  return out
+end
+
+function M.root_slots_used(m)
+  local used = {}
+  for _, e in ipairs(m.root.children) do
+    if e.addr then used[e.addr.slot] = true end
+  end
+  local n = 0
+  for _ in pairs(used) do n = n + 1 end
+  return n
+end
+
+function M.budget_line(m)
+  return string.format("buses %d/%d, root slots %d/%d, devices %d", m.buses_used,
+    m.profile.bus_limit, M.root_slots_used(m), #m.profile.root_slots, #m:devices())
+end
+
+local function element_line(e)
+  local a = guest_address(e)
+  if e.kind == "device" then
+    return string.format("%s %s %s%s", a, e.id, e.host,
+      e.hostdev and ("  " .. e.hostdev:describe()) or "")
+  end
+  local s = string.format("%s %s %s", a, e.model, e.id)
+  if e.chassis then s = s .. string.format(" chassis %d slot %d", e.chassis, e.slot) end
+  if e.multifunction then s = s .. " multifunction" end
+  return s .. string.format("  [bus %02x]", e.below.number)
+end
+
+-- The guest's PCIe tree as lspci -t would draw it, with the budget line last.
+function M.tree(m)
+  local lines = { string.format("pcie.0 (%s, bus 00)", m.type) }
+  local function visit(bus, indent)
+    local kids = bus.children_sorted
+    for i, e in ipairs(kids) do
+      local last = i == #kids
+      lines[#lines + 1] = indent .. (last and "└─ " or "├─ ") .. element_line(e)
+      if e.below then visit(e.below, indent .. (last and "   " or "│  ")) end
+    end
+  end
+  visit(m.root, "")
+  lines[#lines + 1] = M.budget_line(m)
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- The plan as one JSON object.
+function M.json(m, argv)
+  local ports = {}
+  for _, e in ipairs(M.walk(m)) do
+    if e.kind ~= "device" then
+      ports[#ports + 1] = { id = e.id, model = e.model, bus = topology.bus_name(e.parent),
+        addr = addr_text(e.addr), chassis = e.chassis or json.null, slot = e.slot or json.null,
+        guest_bus = e.parent.number, secondary_bus = e.below.number }
+    end
+  end
+  return json.encode({
+    machine = { type = m.type, qemu = argv[1] },
+    argv = argv,
+    devices = M.device_facts(m),
+    ports = ports,
+    buses = { used = m.buses_used, available = m.profile.bus_limit },
+    root_slots = { used = M.root_slots_used(m), available = #m.profile.root_slots },
+  }) .. "\n"
+end
+
+return M

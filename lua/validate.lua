@@ -1,0 +1,135 @@
+-- SPDX-License-Identifier: MIT
+-- PCIe rules a plan must keep before anything touches the host: each broken rule is reported
+-- with the element, the script line that created it, and the way to fix it.
+local parse_address = require("vflaunch.inventory").parse_address
+local topology = require "vflaunch.topology"
+
+local M = {}
+
+local function addr_text(a)
+  return string.format("%02x.%x", a.slot, a.func)
+end
+
+local function problem(errors, e, fmt, ...)
+  errors[#errors + 1] = { where = e.where, element = e, message = string.format(fmt, ...) }
+end
+
+local function check_bus(bus, profile, errors)
+  local name = topology.bus_name(bus)
+  local behind_port = bus.owner and (bus.owner.kind == "root-port" or
+    bus.owner.kind == "downstream-port")
+  local at, slots = {}, {}
+  for _, e in ipairs(bus.children) do
+    local a = e.addr
+    if a then
+      local key = addr_text(a)
+      if at[key] then
+        problem(errors, e, "%s on %s is already taken by %s (%s); give each its own address" ..
+          "%s", key, name, topology.describe(at[key]), at[key].where,
+          behind_port and (": behind a port, up to 8 devices fit as functions 00.0-00.7 " ..
+          "(port:functions{...}), or use another port") or "")
+      end
+      at[key] = at[key] or e
+      slots[a.slot] = slots[a.slot] or {}
+      slots[a.slot][a.func] = e
+      if not bus.owner and profile.root_reserved[a.slot] then
+        problem(errors, e, "%s on pcie.0 is not free: %s; use slots %02x-%02x", key,
+          profile.root_reserved[a.slot], profile.root_slots[1],
+          profile.root_slots[#profile.root_slots])
+      end
+      if behind_port and a.slot ~= 0 then
+        problem(errors, e, "is at %s behind %s, and the guest scans only device 0 behind a " ..
+          "port (QEMU accepts it, the guest never sees it); use 00.0-00.7 (port:functions{...}) " ..
+          "or another port", key, topology.describe(bus.owner))
+      end
+    end
+    if e.below then check_bus(e.below, profile, errors) end
+  end
+  for slot, funcs in pairs(slots) do
+    if not funcs[0] then
+      local _, e = next(funcs)
+      problem(errors, e, "slot %02x on %s has functions but no function 0, and the guest looks " ..
+        "for function 0 first; place one device at %02x.0", slot, name, slot)
+    end
+  end
+end
+
+local function check_chassis(m, errors)
+  local pairs_used = {}
+  for _, e in ipairs(m.elements) do
+    if e.chassis and e.slot then
+      local key = e.chassis .. "/" .. e.slot
+      local first = pairs_used[key]
+      if first then
+        problem(errors, e, "chassis %d slot %d is already used by %s (%s); QEMU refuses two " ..
+          "ports with one pair: give another pair, or leave chassis and slot out to have them " ..
+          "assigned", e.chassis, e.slot, topology.describe(first), first.where)
+      else
+        pairs_used[key] = e
+      end
+    end
+  end
+end
+
+-- Host devices: a valid address, present on the host, an endpoint, placed once.
+local function check_hosts(m, inventory, errors)
+  local placed = {}
+  for _, e in ipairs(m.elements) do
+    if e.kind == "device" then
+      local canonical, why = parse_address(e.host)
+      if not canonical then
+        problem(errors, e, "host address '%s' is not a PCI address: %s (the form is " ..
+          "dddd:bb:dd.f, e.g. 0002:81:10.0)", e.host, why)
+      else
+        e.host = canonical
+        e.hostdev = inventory.by_address[canonical]
+        if not e.hostdev then
+          problem(errors, e, "host device %s is not present on this host (%s); check the " ..
+            "address with 'vflaunch --list'", canonical, inventory.root)
+        elseif e.hostdev:is_bridge() then
+          problem(errors, e, "host device %s is a bridge, not an endpoint; pass its devices " ..
+            "through instead", canonical)
+        end
+        if placed[canonical] then
+          problem(errors, e, "host device %s is already placed as %s (%s); a device can be " ..
+            "passed through once", canonical, topology.describe(placed[canonical]),
+            placed[canonical].where)
+        end
+        placed[canonical] = placed[canonical] or e
+      end
+    end
+  end
+end
+
+local function check_budget(m, profile, errors)
+  if m.buses_used > profile.bus_limit then
+    errors[#errors + 1] = { where = m.where, message = string.format(
+      "machine needs %d buses, %s has %d%s: every root port, switch and downstream port takes " ..
+      "one; QEMU would start it and the guest kernel would fail while scanning. Use fewer " ..
+      "switch ports (ports = N), or several devices behind one port (port:functions{...})",
+      m.buses_used, m.type, profile.bus_limit,
+      profile.bus_limit_why and (" (" .. profile.bus_limit_why .. ")") or "") }
+  end
+end
+
+-- All problems of a finalized machine, rule by rule, as { where=, element=, message= }.
+function M.check(m, profile, inventory, errors)
+  errors = errors or {}
+  check_bus(m.root, profile, errors)
+  check_chassis(m, errors)
+  check_hosts(m, inventory, errors)
+  check_budget(m, profile, errors)
+  return errors
+end
+
+-- One line per problem: "file:line: port 'dp33': chassis 1 slot 33 is already used by ...".
+function M.format(errors)
+  local lines = {}
+  for _, err in ipairs(errors) do
+    lines[#lines + 1] = err.where .. ": " ..
+      (err.element and (topology.describe(err.element) .. ": ") or "") .. err.message
+  end
+  return table.concat(lines, "\n")
+end
+
+return M
