@@ -78,11 +78,19 @@ static int sys_access(lua_State *L)
 	return 1;
 }
 
+/* geteuid() -> the effective user id */
+static int sys_geteuid(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)geteuid());
+	return 1;
+}
+
 int luaopen_core_sys(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "access", sys_access },
 		{ "clock", sys_clock },
+		{ "geteuid", sys_geteuid },
 		{ "run", sys_run },
 		{ NULL, NULL }
 	};

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "journal.h"
 #include "run.h"
 #include "simhost.h"
 
@@ -21,6 +22,7 @@ enum { EXIT_OK = 0, EXIT_SCRIPT = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
 "usage: vflaunch [OPTIONS] SCRIPT [ARG...]   run a site script; ARG... reach it as `arg`\n"
 "       vflaunch --list [--vfs] [--json]      the host's PCI devices\n"
+"       vflaunch --restore [JOURNAL]          give devices back to the drivers they had\n"
 "       vflaunch --simulate=help              the simulated hosts\n"
 "\n"
 "  -n, --dry-run          validate and print the QEMU command, one option per line, shell-quoted;\n"
@@ -38,6 +40,12 @@ static const char usage_text[] =
 "                         $VFLAUNCH_REHEARSE_INITRD, then the script's kernel and initrd)\n"
 "      --timeout SECONDS  give up on a rehearsal guest after this long (default 600)\n"
 "      --qemu PATH        the QEMU binary (default: the script's, then qemu-system-aarch64)\n"
+"      --bind-group       bind every member of the devices' IOMMU groups, not only the devices\n"
+"      --force            bind devices the host is using (an interface that is up, a mount)\n"
+"      --restore-on-exit  run QEMU as a child, forward SIGINT/SIGTERM/SIGHUP to it, and give\n"
+"                         every device back to its driver when it exits (status: QEMU's)\n"
+"      --restore [JOURNAL]  give back what a journal records (default: the newest one in\n"
+"                         /run/vflaunch, or $VFLAUNCH_JOURNAL_DIR)\n"
 "      --list             list the host's PCI devices (with --vfs: SR-IOV PFs and VFs only)\n"
 "  -v, --verbose          say more (with --rehearse: show the guest's console)\n"
 "  -q, --quiet            say only what is asked for and errors\n"
@@ -45,11 +53,13 @@ static const char usage_text[] =
 "  -V, --version          the version\n"
 "\n"
 "exit status: 0 ok; 1 script or validation error (or a rehearsal that did not match the plan);\n"
-"2 usage; 3 host check failed; 126 QEMU could not be executed; 127 QEMU not found.\n";
+"2 usage; 3 host check or host change failed (anything changed was given back);\n"
+"126 QEMU could not be executed; 127 QEMU not found.\n";
 
 enum {
 	OPT_JSON = 256, OPT_SIMULATE, OPT_SYSFS, OPT_REHEARSE, OPT_RKERNEL, OPT_RINITRD,
-	OPT_TIMEOUT, OPT_QEMU, OPT_LIST, OPT_VFS,
+	OPT_TIMEOUT, OPT_QEMU, OPT_LIST, OPT_VFS, OPT_BIND_GROUP, OPT_FORCE, OPT_RESTORE,
+	OPT_RESTORE_ON_EXIT,
 };
 
 static const struct option long_options[] = {
@@ -65,6 +75,10 @@ static const struct option long_options[] = {
 	{ "qemu",             required_argument, NULL, OPT_QEMU },
 	{ "list",             no_argument,       NULL, OPT_LIST },
 	{ "vfs",              no_argument,       NULL, OPT_VFS },
+	{ "bind-group",       no_argument,       NULL, OPT_BIND_GROUP },
+	{ "force",            no_argument,       NULL, OPT_FORCE },
+	{ "restore",          no_argument,       NULL, OPT_RESTORE },
+	{ "restore-on-exit",  no_argument,       NULL, OPT_RESTORE_ON_EXIT },
 	{ "verbose",          no_argument,       NULL, 'v' },
 	{ "quiet",            no_argument,       NULL, 'q' },
 	{ "help",             no_argument,       NULL, 'h' },
@@ -74,6 +88,8 @@ static const struct option long_options[] = {
 
 struct options {
 	int dry_run, tree, json, rehearse, list, vfs, verbose, quiet;
+	int bind_group, force, restore, restore_on_exit;
+	const char *journal;    /* --restore JOURNAL */
 	long timeout;
 	const char *simulate;   /* simulated host name, NULL for the real /sys */
 	const char *sysfs;      /* sysfs root */
@@ -118,6 +134,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_QEMU: o->qemu = optarg; break;
 		case OPT_LIST: o->list = 1; break;
 		case OPT_VFS: o->vfs = 1; break;
+		case OPT_BIND_GROUP: o->bind_group = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_RESTORE: o->restore = 1; break;
+		case OPT_RESTORE_ON_EXIT: o->restore_on_exit = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
@@ -132,6 +152,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -1; /* main lists the hosts; no script is needed */
 	if (o->verbose && o->quiet)
 		return usage_error("%s", "-v and -q contradict each other");
+	if (o->restore) {
+		if (optind < argc)
+			o->journal = argv[optind++];
+		if (optind < argc)
+			return usage_error("--restore takes one JOURNAL, not '%s' too", argv[optind]);
+		return -1;
+	}
 	if (o->list) {
 		if (optind < argc)
 			return usage_error("--list takes no script ('%s')", argv[optind]);
@@ -141,6 +168,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error("%s", "--vfs goes with --list");
 	if (optind >= argc)
 		return usage_error("%s", "no SCRIPT given");
+	if (o->restore_on_exit && (o->dry_run || o->simulate || o->rehearse))
+		return usage_error("%s", "--restore-on-exit goes with a launch on the real host");
 	if (o->rehearse && o->dry_run)
 		return usage_error("%s", "--rehearse boots the guest; --dry-run boots nothing: choose one");
 	o->script = optind;
@@ -154,8 +183,9 @@ static void push_options(lua_State *L, const struct options *o, int argc, char *
 #define FLAG(name) (lua_pushboolean(L, o->name), lua_setfield(L, -2, #name))
 #define STR(name) (lua_pushstring(L, o->name), lua_setfield(L, -2, #name))
 	FLAG(dry_run); FLAG(tree); FLAG(json); FLAG(rehearse); FLAG(list); FLAG(vfs);
-	FLAG(verbose); FLAG(quiet);
-	STR(simulate); STR(sysfs); STR(qemu); STR(rehearse_kernel); STR(rehearse_initrd);
+	FLAG(verbose); FLAG(quiet); FLAG(bind_group); FLAG(force); FLAG(restore);
+	FLAG(restore_on_exit);
+	STR(journal); STR(simulate); STR(sysfs); STR(qemu); STR(rehearse_kernel); STR(rehearse_initrd);
 #undef FLAG
 #undef STR
 	lua_pushinteger(L, o->timeout);
@@ -175,7 +205,11 @@ static void push_options(lua_State *L, const struct options *o, int argc, char *
 /* Copy the argv the driver asked to exec out of the Lua state, which is closed before exec. */
 static char **take_argv(lua_State *L, int idx)
 {
-	lua_Integer n = luaL_len(L, idx);
+	lua_Integer n;
+
+	lua_getfield(L, idx, "argv");
+	idx = lua_gettop(L);
+	n = luaL_len(L, idx);
 	char **v = calloc((size_t)n + 1, sizeof(*v));
 
 	for (lua_Integer i = 1; v && i <= n; i++) {
@@ -189,7 +223,29 @@ static char **take_argv(lua_State *L, int idx)
 			return NULL;
 		}
 	}
+	lua_pop(L, 1);
 	return v;
+}
+
+/* --restore-on-exit: QEMU runs as our child; when it ends, every device the journal records
+ * goes back to its driver. The exit status is QEMU's. */
+static int launch_and_restore(char **argv, const char *journal, const char *root)
+{
+	struct journal j;
+	char err[512];
+	int status = run_supervised(argv);
+
+	if (journal_load(&j, journal, err, sizeof(err)) < 0 ||
+	    journal_restore(root, &j, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vflaunch: after QEMU exited, giving the devices back failed: %s; "
+			"run 'vflaunch --restore %s'\n", err, journal);
+		journal_free(&j);
+		return status ? status : 3;
+	}
+	journal_free(&j);
+	fprintf(stderr, "vflaunch: QEMU exited (status %d); devices given back to their drivers "
+		"(journal %s)\n", status, journal);
+	return status;
 }
 
 static void on_signal(int sig)
@@ -202,6 +258,7 @@ int main(int argc, char **argv)
 	struct options o;
 	char simdir[4096] = "";
 	char **exec_argv = NULL;
+	char journal[4096] = "";
 	lua_State *L;
 	int status;
 
@@ -249,6 +306,9 @@ int main(int argc, char **argv)
 		status = host_pcall(L, 1, 1, o.verbose);
 	}
 	if (status == 0 && lua_type(L, -1) == LUA_TTABLE) {
+		if (lua_getfield(L, -1, "journal") == LUA_TSTRING)
+			snprintf(journal, sizeof(journal), "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
 		exec_argv = take_argv(L, lua_gettop(L));
 		if (!exec_argv) {
 			fprintf(stderr, "vflaunch: out of memory\n");
@@ -258,8 +318,11 @@ int main(int argc, char **argv)
 		status = (int)lua_tointeger(L, -1);
 	}
 	lua_close(L);
-	if (exec_argv && !simdir[0])
+	if (exec_argv && !simdir[0]) {
+		if (o.restore_on_exit && journal[0])
+			return launch_and_restore(exec_argv, journal, o.sysfs);
 		return run_exec(exec_argv); /* returns only on failure; the process ends anyway */
+	}
 	for (int i = 0; exec_argv && exec_argv[i]; i++)
 		free(exec_argv[i]);
 	free(exec_argv);

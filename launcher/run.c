@@ -62,6 +62,39 @@ int run_exec(char *const argv[])
 	return err == ENOENT ? EXIT_EXEC_NOTFOUND : EXIT_EXEC_FAILED;
 }
 
+static volatile sig_atomic_t supervised_pid;
+
+static void forward_signal(int sig)
+{
+	if (supervised_pid > 0)
+		kill((pid_t)supervised_pid, sig);
+}
+
+int run_supervised(char *const argv[])
+{
+	struct sigaction sa = { .sa_handler = forward_signal };
+	int wstatus = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "vflaunch: cannot start %s: %s\n", argv[0], strerror(errno));
+		return EXIT_EXEC_FAILED;
+	}
+	if (pid == 0)
+		_exit(run_exec(argv));
+	supervised_pid = pid;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	supervised_pid = 0;
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
 static double now(void)
 {
 	struct timespec ts;

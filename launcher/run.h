@@ -18,6 +18,10 @@ int run_exec(char *const argv[]);
 /* Set by a signal handler: run_capture kills its child and returns when it becomes non-zero. */
 extern volatile sig_atomic_t run_stop_signal;
 
+/* Run argv as a child with our stdio, forwarding SIGINT, SIGTERM and SIGHUP to it, and wait.
+ * Returns its exit status (128 + signal when killed; 127/126 when it could not be executed). */
+int run_supervised(char *const argv[]);
+
 struct run_result {
 	int status;    /* exit status, or 128 + signal number */
 	int timed_out; /* killed after the timeout */

@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- What vflaunch does with a script: run it, finalize and validate the machine it defined, then
 -- print, rehearse, or hand the argv back to the C host to exec (launcher/main.c).
+local hostprep = require "vflaunch.hostprep"
 local machines = require "vflaunch.machines"
 local render = require "vflaunch.render"
 local topology = require "vflaunch.topology"
@@ -30,34 +31,62 @@ local function pick_qemu(m, profile, opts)
   return qemu
 end
 
--- Devices QEMU can open only when vfio-pci owns them. Binding is not done here yet: name each
--- device that is not ready and its driver.
-local function host_problems(m)
-  local lines = {}
+-- A dry run binds nothing: say, when asked, what a launch would bind.
+local function would_bind(m, opts)
   for _, e in ipairs(m:devices()) do
     local d = e.hostdev
-    if d and d.driver ~= "vfio-pci" then
-      lines[#lines + 1] = string.format("%s: %s: host device %s is bound to %s, not vfio-pci; " ..
-        "bind it first (echo vfio-pci > /sys/bus/pci/devices/%s/driver_override, unbind, " ..
-        "echo %s > /sys/bus/pci/drivers_probe)", e.where, topology.describe(e), e.host,
-        d.driver or "no driver", e.host, e.host)
+    if d and d.driver ~= "vfio-pci" and opts.verbose then
+      say(opts, "%s: %s: a launch would bind %s to vfio-pci (now on %s)", e.where,
+        topology.describe(e), e.host, d.driver or "no driver")
     end
   end
-  return lines
 end
 
+-- vflaunch --restore [JOURNAL]: give back what a journal records.
+local function restore(opts)
+  local vfio = require "vflaunch.core.vfio"
+  local path = opts.journal
+  if not path then
+    local err
+    path, err = vfio.journal_latest(hostprep.journal_dir())
+    if not path then
+      util.fail("no journal to restore in " .. hostprep.journal_dir() .. ": " .. err, util.EXIT.HOST)
+    end
+  end
+  local entries, err = vfio.journal_read(path)
+  if not entries then util.fail("cannot read journal " .. path .. ": " .. err, util.EXIT.HOST) end
+  local ok
+  ok, err = vfio.journal_restore(path, opts.sysfs)
+  if not ok then
+    util.fail("restoring " .. path .. ": " .. err .. " (the rest was given back; run " ..
+      "--restore again once the cause is fixed)", util.EXIT.HOST)
+  end
+  say(opts, "%s: %d change%s given back", path, #entries, #entries == 1 and "" or "s")
+  return 0
+end
+
+-- Run the script. If it fails after changing the host (SR-IOV counts), give the host back.
 local function run_script(opts)
   local vf = require "vflaunch"
   vf._configure(opts)
+  hostprep.configure(opts)
   _G.arg = opts.arg
   local chunk, err = loadfile(opts.arg[0], "t")
   if not chunk then util.fail(err) end
-  chunk(table.unpack(opts.arg, 1, opts.nargs))
+  local ok, e = pcall(chunk, table.unpack(opts.arg, 1, opts.nargs))
+  if not ok then
+    if hostprep.journal() then
+      local msg = type(e) == "table" and e.message or tostring(e)
+      util.fail(msg .. "\nvflaunch: " .. hostprep.rollback(), type(e) == "table" and e.status or nil)
+    end
+    error(e, 0)
+  end
   return vf
 end
 
 function M.main(opts)
   if opts.list then return require("vflaunch.list").run(opts) end
+  if opts.restore then return restore(opts) end
   local vf = run_script(opts)
   local defined = vf._machines()
   if #defined == 0 then
@@ -91,18 +120,14 @@ function M.main(opts)
   if opts.dry_run or (opts.simulate and not opts.tree and not opts.json) then
     io.stdout:write(render.shell(argv))
   end
-  local problems = host_problems(m)
   if opts.dry_run or opts.simulate then
-    -- Nothing is bound in a dry run; say what a launch would refuse.
-    for _, line in ipairs(problems) do say(opts, "warning: %s", line) end
+    would_bind(m, opts)
     return 0
   end
-  if #problems > 0 then
-    problems[#problems + 1] = "nothing was started and nothing on the host was changed"
-    fail_all(problems, util.EXIT.HOST)
-  end
+  opts.bind_group = opts.bind_group or m.bind_group
+  local journal = hostprep.prepare(m, vf.host, opts)
   if opts.verbose then say(opts, "exec %s (%s)", qemu, render.budget_line(m)) end
-  return argv
+  return { argv = argv, journal = journal }
 end
 
 return M

@@ -25,6 +25,11 @@ function Device:pf()
   return self.physfn and self._inventory.by_address[self.physfn]
 end
 
+-- A PF's VFs after giving it exactly n (see vflaunch.set_vfs).
+function Device:set_vfs(n)
+  return require("vflaunch").set_vfs(self, n)
+end
+
 function Device:is_bridge()
   return self.header_type == 1 or (self.class >> 8) == 0x0604
 end

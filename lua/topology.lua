@@ -97,7 +97,7 @@ end
 
 local MACHINE_OPTS = { qemu = true, type = true, options = true, cpu = true, accel = true,
   memory = true, smp = true, kernel = true, initrd = true, append = true, args = true,
-  name = true }
+  name = true, bind_group = true }
 
 -- options: a list of "key=value" strings or a map { ["gic-version"] = 3 }.
 local function machine_options(t)
@@ -137,6 +137,7 @@ function M.machine(spec)
     options = machine_options(spec.options), cpu = spec.cpu, accel = spec.accel,
     memory = spec.memory, smp = check_int("machine", "smp", spec.smp, 1, 4096),
     kernel = spec.kernel, initrd = spec.initrd, append = spec.append, args = args,
+    bind_group = spec.bind_group and true or false,
     where = util.where(), elements = {},
   }, Machine)
   m.root = new_bus(m, nil)

@@ -26,6 +26,17 @@ function M.vfs(filter)
   return M.host:vfs(filter)
 end
 
+-- Give PF pf exactly n VFs (sriov_numvfs, through 0 when the count changes; new VFs stay off
+-- host drivers), journaled so that a failure gives the old count back. Returns the PF's VFs.
+function M.set_vfs(pf, n)
+  if type(pf) ~= "table" or not pf.address then util.usage("set_vfs: expected a PF from vflaunch.host") end
+  if require("vflaunch.hostprep").set_vfs(pf, n, state.options) then
+    state.inventory = inventory.scan(state.options.sysfs or "/sys")
+  end
+  local fresh = M.host.by_address[pf.address]
+  return fresh:vfs()
+end
+
 -- Read-only views: vf.host (scanned on first use) and vf.options.
 setmetatable(M, {
   __index = function(_, k)

@@ -80,18 +80,21 @@ grep -q 'dumpdtb=/tmp/a,,b.dtb' "$tmp/plan.json" && ok || bad "a comma in a QEMU
 
 # The real-host path against a tree on disk: exec with 0, 126, 127; unbound device refused with 3.
 mkdir "$tmp/sys" && "$mksimhost" 82599 "$tmp/sys" || bad "mksimhost failed"
-expect "exec" 0 "" "$vf" --sysfs "$tmp/sys" --qemu /bin/echo scripts/two-vfs.lua
-grep -q -- "-device vfio-pci,host=0002:81:10.0,id=hostdev1,bus=pcie.0,addr=01.0" "$tmp/out" && ok || bad "exec: echo did not get the argv"
-expect "exec not found" 127 "cannot execute /nonexistent/qemu-system-aarch64" "$vf" --sysfs "$tmp/sys" --qemu /nonexistent/qemu-system-aarch64 scripts/two-vfs.lua
-expect "exec not executable" 126 "cannot execute /etc/hostname" "$vf" --sysfs "$tmp/sys" --qemu /etc/hostname scripts/two-vfs.lua
+expect "exec" 0 "" "$vf" --sysfs "$tmp/sys" --qemu /bin/echo tests/cli/ports-only.lua
+grep -q -- "-device xio3130-downstream,id=dp2,bus=up1,addr=01.0,chassis=1,slot=3" "$tmp/out" && ok || bad "exec: echo did not get the argv"
+expect "exec not found" 127 "cannot execute /nonexistent/qemu-system-aarch64" "$vf" --sysfs "$tmp/sys" --qemu /nonexistent/qemu-system-aarch64 tests/cli/ports-only.lua
+expect "exec not executable" 126 "cannot execute /etc/hostname" "$vf" --sysfs "$tmp/sys" --qemu /etc/hostname tests/cli/ports-only.lua
 expect "qemu for another arch" 1 "machine type 'virt' runs on qemu-system-aarch64, not qemu-system-x86_64" "$vf" --simulate --qemu qemu-system-x86_64 scripts/two-vfs.lua
 printf 'local vf = require "vflaunch"\nlocal m = vf.machine{}\nm:add(vf.find{device = 0x10fb}[1]:vfs()[1])\n' >"$tmp/one.lua"
 # Give the VF back to a host driver in the tree: the launch must refuse and name it.
 vfdir=$(readlink -f "$tmp/sys/bus/pci/devices/0002:81:10.0")
 mkdir -p "$tmp/sys/bus/pci/drivers/ixgbevf" &&
 	ln -sfn "$(realpath --relative-to="$vfdir" "$tmp/sys/bus/pci/drivers/ixgbevf")" "$vfdir/driver"
-expect "unbound device" 3 "host device 0002:81:10.0 is bound to ixgbevf, not vfio-pci" "$vf" --sysfs "$tmp/sys" --qemu /bin/echo "$tmp/one.lua"
-[ ! -s "$tmp/out" ] && ok || bad "unbound device: QEMU was run anyway"
-
+ov_before=$(cat "$vfdir/driver_override")
+VFLAUNCH_JOURNAL_DIR=$tmp/journal expect "launch refused" 3 "nothing was started" \
+	"$vf" --sysfs "$tmp/sys" --qemu /bin/echo "$tmp/one.lua"
+[ ! -s "$tmp/out" ] && ok || bad "launch refused: QEMU was run anyway"
+[ "$(basename "$(readlink "$vfdir/driver")")" = ixgbevf ] && [ "$(cat "$vfdir/driver_override")" = "$ov_before" ] \
+	&& ok || bad "launch refused: the device was left changed"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
