@@ -96,5 +96,19 @@ VFLAUNCH_JOURNAL_DIR=$tmp/journal expect "launch refused" 3 "nothing was started
 [ ! -s "$tmp/out" ] && ok || bad "launch refused: QEMU was run anyway"
 [ "$(basename "$(readlink "$vfdir/driver")")" = ixgbevf ] && [ "$(cat "$vfdir/driver_override")" = "$ov_before" ] \
 	&& ok || bad "launch refused: the device was left changed"
+# A group with a member on a host driver: refused, naming the member, nothing changed.
+mkdir "$tmp/sg" && "$mksimhost" shared-group "$tmp/sg" || bad "mksimhost shared-group failed"
+printf 'local vf = require "vflaunch"\nlocal m = vf.machine{}\nm:add("0000:03:10.4")\n' >"$tmp/grp.lua"
+VFLAUNCH_JOURNAL_DIR=$tmp/journal expect "group not viable" 3 \
+	"grp.lua:3: device 'hostdev1': IOMMU group 12 of 0000:03:10.4 is not viable: 0000:04:00.0 (e1000e) is on a host driver" \
+	"$vf" --sysfs "$tmp/sg" --qemu /bin/echo "$tmp/grp.lua"
+grep -q "nothing was started; nothing on the host had been changed" "$tmp/err" && ok || bad "group not viable: no word on the host"
+[ ! -e "$tmp/journal" ] || [ -z "$(ls "$tmp/journal")" ] && ok || bad "group not viable: a journal was written"
+expect "list" 0 "" "$vf" --list --sysfs "$tmp/sg"
+grep -q "^0000:03:10.4 .*vfio no: group 12 shares 0000:04:00.0 (e1000e)" "$tmp/out" && ok || bad "--list: group verdict missing"
+expect "list --vfs --json" 0 "" "$vf" --list --vfs --json --sysfs "$tmp/sg"
+grep -q '"physfn":"0000:03:00.0"' "$tmp/out" && ! grep -q '"address":"0000:04:00.0"' "$tmp/out" && ok || bad "--list --vfs --json"
+expect "restore without journal" 3 "no journal to restore" env VFLAUNCH_JOURNAL_DIR="$tmp/nojournal" "$vf" --restore
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
