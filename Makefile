@@ -29,7 +29,7 @@ UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 # Debian packages: to build, to test, to rehearse guests.
 BUILD_PKGS := build-essential pkg-config liblua5.4-dev libpci-dev pci.ids
 TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev
-GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates
+GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 VM_PKGS    := $(GUEST_PKGS) dpdk
 
 # Fetched kernels and busybox live outside git, shared by every checkout.
