@@ -125,7 +125,7 @@ function M.main(opts)
     return 0
   end
   opts.bind_group = opts.bind_group or m.bind_group
-  local journal = hostprep.prepare(m, vf.host, opts)
+  local journal = hostprep.prepare(m, opts)
   if opts.verbose then say(opts, "exec %s (%s)", qemu, render.budget_line(m)) end
   return { argv = argv, journal = journal }
 end

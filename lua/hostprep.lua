@@ -9,9 +9,6 @@ local M = {}
 
 local GiB = 1 << 30
 
--- Drivers that leave an IOMMU group viable for vfio (kernel: vfio_dev_driver_allowed).
-local VIABLE = { ["vfio-pci"] = true, ["pci-stub"] = true }
-
 -- Where journals live; VFLAUNCH_JOURNAL_DIR lets tests keep theirs apart.
 function M.journal_dir()
   return os.getenv("VFLAUNCH_JOURNAL_DIR") or "/run/vflaunch"
@@ -95,7 +92,7 @@ end
 
 -- Every problem that would stop a launch, before anything changes. Returns the devices to bind
 -- (addresses, in order) and a list of problem lines.
-local function check(m, inv, opts)
+local function check(m, opts)
   local problems, to_bind, in_plan = {}, {}, {}
   local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
   local devices = m:devices()
@@ -184,8 +181,8 @@ end
 
 -- Check, then bind. Raises (status 3) with every problem, or after a failed step with the
 -- rollback's outcome. Returns the journal path, or nil when nothing had to change.
-function M.prepare(m, inv, opts)
-  local to_bind, problems, groups = check(m, inv, opts)
+function M.prepare(m, opts)
+  local to_bind, problems, groups = check(m, opts)
   if #problems > 0 then
     problems[#problems + 1] = "nothing was started; " .. M.rollback()
     util.fail(table.concat(problems, "\nvflaunch: "), util.EXIT.HOST)

@@ -10,12 +10,24 @@ local function slots(first, last, except)
   return out
 end
 
+-- QEMU reads a bool option as on/off, yes/no, true/false or y/n.
+local OFF = { off = true, no = true, ["false"] = true, n = true }
+
 local function has_option(m, key, value)
   for _, opt in ipairs(m.options) do
     local k, v = opt:match("^([^=]+)=(.*)$")
-    if k == key and (value == nil or v == value) then return true end
+    if k == key and (value == nil or v == value or (value == "off" and OFF[v])) then return true end
   end
   return false
+end
+
+local function option(m, key)
+  local found
+  for _, opt in ipairs(m.options) do
+    local k, v = opt:match("^([^=]+)=(.*)$")
+    if k == key then found = v end
+  end
+  return found
 end
 
 -- aarch64 virt: the generic host bridge holds 00.0, so slots 01-1f are free (qemu gpex).
@@ -30,17 +42,22 @@ local virt = {
 }
 
 function virt.buses(m)
-  local version = m.type:match("^virt%-(%d+%.%d+)$")
+  local major = tonumber(m.type:match("^virt%-(%d+)%.%d+$"))
   if has_option(m, "highmem", "off") or has_option(m, "highmem-ecam", "off") then
     return 16, "highmem or highmem-ecam is off: the low ECAM has room for 16 buses"
   end
-  if version then
-    local major, minor = version:match("(%d+)%.(%d+)")
-    if tonumber(major) < 3 then
-      return 16, m.type .. " has no high ECAM (virt-3.0 and later do): 16 buses"
-    end
+  if major and major < 3 then
+    return 16, m.type .. " has no high ECAM (virt-3.0 and later do): 16 buses"
   end
   return 256
+end
+
+-- virt's default GIC is v2, whose MSIs go through GICv2m: 64 SPIs for every MSI in the guest
+-- (qemu hw/arm/virt.c, NUM_GICV2M_SPIS). GICv3's ITS has no such limit. nil: no limit.
+function virt.msi_limit(m)
+  local gic = option(m, "gic-version")
+  if gic == "3" or gic == "4" or gic == "max" or gic == "host" then return nil end
+  return 64, "GICv2m (virt's default GICv2) has 64 MSI vectors"
 end
 
 -- x86_64 q35: the MCH holds 00.0 and ICH9 slot 1f (LPC, AHCI, SMBus). Without -nodefaults

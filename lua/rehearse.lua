@@ -37,9 +37,10 @@ local function rehearsal_machine(m, profile, opts)
   end
   local options = {}
   for _, o in ipairs(m.options) do
-    if o:match("^accel=") then -- TCG below, whatever the script asked
-    elseif o == "gic-version=host" then options[#options + 1] = "gic-version=3"
-    else options[#options + 1] = o end
+    -- accel= goes (TCG, whatever the script asked); the host's GIC becomes an emulated one.
+    if not o:match("^accel=") then
+      options[#options + 1] = o == "gic-version=host" and "gic-version=3" or o
+    end
   end
   local cpu = m.cpu
   if cpu == nil or cpu:match("^host") or cpu:match("^max") then cpu = profile.rehearse_cpu end
@@ -56,12 +57,12 @@ end
 
 -- VFLAUNCH-PCI lines from the guest's /init (tests/guest/init): address -> "ven:dev".
 local function parse_report(output)
-  local seen, count, ended = {}, 0, nil
+  local seen, count = {}, 0
   for addr, ids in output:gmatch("VFLAUNCH%-PCI (%x+:%x+:%x+%.%x) (%x+:%x+)") do
     seen[addr] = ids
     count = count + 1
   end
-  ended = tonumber(output:match("VFLAUNCH%-END (%d+)"))
+  local ended = tonumber(output:match("VFLAUNCH%-END (%d+)"))
   return seen, count, ended
 end
 
