@@ -94,12 +94,16 @@ static void set_limit(lua_State *L, const char *key, unsigned long long v)
 	lua_setfield(L, -2, key);
 }
 
-/* bind(root, addr) -> true | nil, message, errno */
+/* bind(root, addr [, driver]) -> true | nil, message, errno; driver defaults to vfio-pci */
 static int lvfio_bind(lua_State *L)
 {
 	const char *root = luaL_optstring(L, 1, NULL), *addr = check_addr(L, 2);
+	const char *driver = luaL_optstring(L, 3, "vfio-pci");
 	char err[ERRLEN];
-	return ok(L, vfio_bind(root, addr, err, sizeof err), err);
+
+	luaL_argcheck(L, driver[0] && !strchr(driver, '/') && !strchr(driver, '\n'), 3,
+		      "not a driver name");
+	return ok(L, vfio_bind_driver(root, addr, driver, err, sizeof err), err);
 }
 
 /* check_dev(group [, devroot]) -> true | nil, message, errno: /dev/vfio/N usable */

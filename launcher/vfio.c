@@ -129,7 +129,8 @@ static void rollback(const char *root, const char *addr, const struct vfio_state
 	}
 }
 
-int vfio_bind(const char *root, const char *addr, char *err, size_t errlen)
+int vfio_bind_driver(const char *root, const char *addr, const char *driver, char *err,
+                     size_t errlen)
 {
 	char ovr[PATH_MAX], unbind[PATH_MAX], probe[PATH_MAX], link[PATH_MAX], now[VFIO_NAMELEN];
 	struct vfio_state st;
@@ -137,7 +138,7 @@ int vfio_bind(const char *root, const char *addr, char *err, size_t errlen)
 
 	if ((rc = vfio_state(root, addr, &st, err, errlen)) < 0)
 		return rc;
-	if (strcmp(st.driver, "vfio-pci") == 0)
+	if (strcmp(st.driver, driver) == 0)
 		return 0;
 	devpath(ovr, sizeof ovr, root, addr, "driver_override");
 	devpath(unbind, sizeof unbind, root, addr, "driver/unbind");
@@ -146,7 +147,7 @@ int vfio_bind(const char *root, const char *addr, char *err, size_t errlen)
 		return fail(err, errlen, rc, "drivers_probe", ROOT(root));
 
 	/* Nothing changed yet if this fails: nothing to roll back. */
-	if ((rc = sysfs_write(ovr, "vfio-pci")) < 0)
+	if ((rc = sysfs_write(ovr, driver)) < 0)
 		return fail(err, errlen, rc, "driver_override", ovr);
 	if (st.driver[0] && (rc = sysfs_write(unbind, addr)) < 0) {
 		fail(err, errlen, rc, "unbind", unbind);
@@ -160,15 +161,21 @@ int vfio_bind(const char *root, const char *addr, char *err, size_t errlen)
 		fail(err, errlen, rc, "verify", link);
 		goto undo;
 	}
-	if (strcmp(now, "vfio-pci") != 0) {
+	if (strcmp(now, driver) != 0) {
 		rc = -ENODEV;
-		say(err, errlen, "verify: %s: bound to %s, not vfio-pci", link, now[0] ? now : "no driver");
+		say(err, errlen, "verify: %s: bound to %s, not %s", link, now[0] ? now : "no driver",
+		    driver);
 		goto undo;
 	}
 	return 0;
 undo:
 	rollback(root, addr, &st, err, errlen);
 	return rc;
+}
+
+int vfio_bind(const char *root, const char *addr, char *err, size_t errlen)
+{
+	return vfio_bind_driver(root, addr, "vfio-pci", err, errlen);
 }
 
 int vfio_restore(const char *root, const char *addr, const char *orig_driver,

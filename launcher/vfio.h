@@ -26,6 +26,10 @@ int vfio_state(const char *root, const char *addr, struct vfio_state *st,
  * Already on vfio-pci: no writes. On failure everything this call changed is put back
  * (override restored, original driver reprobed) and -errno names the failing step. */
 int vfio_bind(const char *root, const char *addr, char *err, size_t errlen);
+/* The same sequence for another driver (pci-stub; or, in tests, a name no driver has, to make
+ * the kernel's probe bind nothing and exercise the rollback). */
+int vfio_bind_driver(const char *root, const char *addr, const char *driver, char *err,
+                     size_t errlen);
 
 /* Give a device back: override back to orig_override ("" clears it), unbind if bound,
  * drivers_probe, verify the driver is orig_driver ("" means none). No writes when the

@@ -195,8 +195,12 @@ function M.prepare(m, opts)
       entries[i] = { kind = "device", addr = addr, driver = st.driver, override = st.override }
     end
     record(entries) -- every original driver is on disk before the first write
+    -- Fault injection for the real-kernel tests (tests/vm): the device named here gets a driver
+    -- name no driver has, so the kernel unbinds it, its probe binds nothing, and the rollback
+    -- must give every device back. Documented in the README's tests section.
+    local unbindable = os.getenv("VFLAUNCH_TEST_UNBINDABLE")
     for _, addr in ipairs(to_bind) do
-      local ok, err = vfio.bind(M.root, addr)
+      local ok, err = vfio.bind(M.root, addr, addr == unbindable and "vflaunch-test-none" or nil)
       if not ok then
         util.fail(string.format("cannot bind %s to vfio-pci: %s; nothing was started; %s", addr,
           err, M.rollback()), util.EXIT.HOST)
