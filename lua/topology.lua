@@ -183,6 +183,11 @@ function Machine:functions(devs, opts)
   return add_functions("functions", self.root, devs, opts, slot)
 end
 
+-- Place a list of devices with a strategy: "flat", "switch" or "dense" (lua/plan.lua).
+function Machine:place(devs, opts)
+  return require("vflaunch.plan").place(self, devs, opts)
+end
+
 -- Every passthrough device, in creation order.
 function Machine:devices()
   local out = {}

@@ -103,12 +103,40 @@ end
 
 local function check_budget(m, profile, errors)
   if m.buses_used > profile.bus_limit then
+    -- Parts placed by hand after a m:place() can overflow what the plan had left: name the plans.
+    local plans = {}
+    for _, p in ipairs(m.plans or {}) do
+      plans[#plans + 1] = string.format("m:place() at %s takes %d", p.where, p.needs.buses)
+    end
     errors[#errors + 1] = { where = m.where, message = string.format(
-      "machine needs %d buses, %s has %d%s: every root port, switch and downstream port takes " ..
+      "machine needs %d buses, %s has %d%s%s: every root port, switch and downstream port takes " ..
       "one; QEMU would start it and the guest kernel would fail while scanning. Use fewer " ..
-      "switch ports (ports = N), or several devices behind one port (port:functions{...})",
+      "switch ports (ports = N), or several devices behind one port (port:functions{...}, or " ..
+      "m:place(devices, {strategy = 'dense'}))",
       m.buses_used, m.type, profile.bus_limit,
-      profile.bus_limit_why and (" (" .. profile.bus_limit_why .. ")") or "") }
+      profile.bus_limit_why and (" (" .. profile.bus_limit_why .. ")") or "",
+      #plans > 0 and (" (" .. table.concat(plans, ", ") .. ")") or "") }
+  end
+end
+
+-- Each passthrough device and each root or downstream port (the kernel's pcieport driver, built
+-- in, takes its vector first) uses at least one MSI; a VF has no INTx to fall back on, so a VF
+-- left without a vector has no interrupt at all. VF drivers often want several vectors each.
+local function check_msi(m, profile, errors)
+  if not profile.msi_limit then return end
+  local limit, why = profile.msi_limit(m)
+  if not limit then return end
+  local devices, ports = 0, 0
+  for _, e in ipairs(m.elements) do
+    if e.kind == "device" then devices = devices + 1
+    elseif e.kind == "root-port" or e.kind == "downstream-port" then ports = ports + 1 end
+  end
+  if devices + ports > limit then
+    errors[#errors + 1] = { where = m.where, message = string.format(
+      "machine has %d devices and %d ports that take at least one MSI each (%d), and %s: a " ..
+      "VF left without one has no interrupt at all (VFs have no INTx). Add options = " ..
+      "{ \"gic-version=3\" } (GICv3's ITS has no such limit)", devices, ports, devices + ports,
+      why) }
   end
 end
 
@@ -119,6 +147,7 @@ function M.check(m, profile, inventory, errors)
   check_chassis(m, errors)
   check_hosts(m, inventory, errors)
   check_budget(m, profile, errors)
+  check_msi(m, profile, errors)
   return errors
 end
 

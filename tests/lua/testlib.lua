@@ -52,7 +52,7 @@ function M.plan(f, spec)
   local topology = require "vflaunch.topology"
   local validate = require "vflaunch.validate"
   -- Not vf.machine: a test builds many machines, and a script may define only one.
-  local m = topology.machine(spec or { type = "virt" })
+  local m = topology.machine(spec or { type = "virt", options = { "gic-version=3" } })
   f(vf, m)
   local profile = machines.profile(m)
   local errors = topology.finalize(m, profile)

@@ -28,5 +28,6 @@ rehearse() {
 rehearse two-vfs 2 scripts/two-vfs.lua
 rehearse root-bus-31 31 "$dir/root-bus-31.lua"
 rehearse big-guest 64 scripts/big-guest.lua
+rehearse plan-mixed 92 "$dir/plan-mixed.lua"
 echo "rehearse: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

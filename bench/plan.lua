@@ -1,0 +1,46 @@
+-- SPDX-License-Identifier: MIT
+-- Plan + render of N devices, in process: build the machine, m:place(), finalize, validate, render
+-- argv, tree and JSON; REPEAT times, after the host's inventory was read (not timed).
+-- Run through vflaunch on the large simulated host (bench/plan.sh does):
+--   vflaunch --simulate=large -q bench/plan.lua STRATEGY N [REPEAT]
+-- Prints one line: "plan STRATEGY N: median MS ms, min MS ms, lua heap KIB KiB, argv WORDS words".
+local vf = require "vflaunch"
+local machines = require "vflaunch.machines"
+local render = require "vflaunch.render"
+local sys = require "vflaunch.core.sys"
+local topology = require "vflaunch.topology"
+local validate = require "vflaunch.validate"
+
+local strategy, n, repeats = arg[1] or "dense", tonumber(arg[2]) or 1984, tonumber(arg[3]) or 5
+local all = vf.vfs { vendor = 0x15b3, device = 0x1017 }
+local devs = table.move(all, 1, n, 1, {})
+assert(#devs == n, "the host has " .. #all .. " VFs")
+
+local function once()
+  local m = topology.machine { type = "virt", options = { "gic-version=3" } }
+  m:place(devs, { strategy = strategy })
+  local profile = machines.profile(m)
+  local errors = topology.finalize(m, profile)
+  validate.check(m, profile, vf.host, errors)
+  assert(#errors == 0, validate.format(errors))
+  local argv = render.argv(m, "qemu-system-aarch64")
+  local out = render.shell(argv) .. render.tree(m) .. render.json(m, argv)
+  return m, argv, #out
+end
+
+collectgarbage()
+local base = collectgarbage("count")
+local times, heap, words, bytes = {}, 0, 0, 0
+for i = 1, repeats do
+  collectgarbage()
+  collectgarbage("stop") -- the heap a plan takes, not what the collector left of it
+  local t0 = sys.clock()
+  local _, argv, size = once()
+  times[i] = (sys.clock() - t0) * 1000
+  heap = math.max(heap, collectgarbage("count") - base)
+  words, bytes = #argv, size
+  collectgarbage("restart")
+end
+table.sort(times)
+print(string.format("plan %s %d: median %.1f ms, min %.1f ms, lua heap %.0f KiB, argv %d words, " ..
+  "output %d bytes", strategy, n, times[(#times + 1) // 2], times[1], heap, words, bytes))
