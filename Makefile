@@ -28,7 +28,7 @@ UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: to build, to test, to rehearse guests.
 BUILD_PKGS := build-essential pkg-config liblua5.4-dev libpci-dev pci.ids
-TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev
+TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 VM_PKGS    := $(GUEST_PKGS) dpdk
 
@@ -36,7 +36,7 @@ VM_PKGS    := $(GUEST_PKGS) dpdk
 export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
 
 .PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
-        guest demo bench install uninstall clean
+        guest guest-amd64 lint demo bench bench-bind install uninstall clean
 
 all: vflaunch
 
@@ -73,7 +73,7 @@ deps:
 # The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
 check: deps
 	$(MAKE) all $(UNITBIN) $(B)/mksimhost
-	$(MAKE) check-unit check-lua check-cli check-rehearse
+	$(MAKE) lint check-unit check-lua check-cli check-rehearse
 
 check-unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do \
@@ -92,6 +92,33 @@ guest:
 
 check-rehearse: vflaunch guest
 	tests/rehearse/run.sh ./vflaunch
+
+guest-amd64:
+	tests/guest/prepare.sh amd64
+
+# The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64): ~3 min.
+check-slow: deps
+	$(MAKE) vflaunch guest guest-amd64
+	tests/rehearse/slow.sh ./vflaunch
+
+# A real kernel: an emulated x86_64 host (q35, intel-iommu, two SR-IOV NVMe PFs) running vflaunch,
+# which binds VFs and launches a nested aarch64 guest: ~15 min under TCG.
+check-vm: deps
+	$(MAKE) vflaunch
+	tests/vm/check.sh tools smoke vflaunch
+
+lint:
+	luacheck --no-color --quiet lua scripts tests bench
+
+# Benchmarks (not tests): each prints ratios against its peers, measured in the same run.
+bench: vflaunch $(B)/mksimhost
+	tools/install-deps.sh time
+	bench/plan.sh ./vflaunch $(B)/mksimhost
+
+bench-bind: deps
+	tools/install-deps.sh dpdk
+	$(MAKE) vflaunch
+	bench/bind.sh
 
 demo:
 	tools/install-deps.sh $(BUILD_PKGS) $(GUEST_PKGS)

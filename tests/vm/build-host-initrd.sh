@@ -1,0 +1,268 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Build the initramfs of the emulated x86_64 test host (make check-vm): busybox, the Debian amd64 kernel's
+# modules for NVMe and vfio (dependencies resolved from modules.dep and softdeps), tests/vm/init, every file
+# of tests/vm/payload/ (payload scripts, site scripts), vflaunch and qemu-system-aarch64 with their shared
+# libraries, pci.ids, and the nested arm64 guest (kernel + rehearsal initrd from tests/guest/prepare.sh).
+#
+# Usage: build-host-initrd.sh [--with-dpdk]
+#   --with-dpdk   also python3 (with its standard library) and dpdk-devbind.py, for the binding benchmark
+# Environment:
+#   VFLAUNCH_CACHE     cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch); output in $VFLAUNCH_CACHE/vm
+#   VMTEST_VFLAUNCH    the vflaunch binary to put in /usr/bin (default: the repo's ./vflaunch when it exists)
+#   VMTEST_EXTRA_BINS  more host binaries to copy with their libraries (space separated; lspci is always in)
+#   VMTEST_MODULES     kernel modules (names or aliases) to load at boot (default below)
+# Prints on stdout, for run.sh:  HOST_KERNEL=PATH  HOST_INITRD=PATH  HOST_KVER=VERSION
+# The initramfs is rebuilt only when an input changed (a manifest of names, sizes and times is compared).
+set -eu
+
+prog=build-host-initrd.sh
+die() { echo "$prog: $*" >&2; exit 1; }
+say() { echo "$prog: $*" >&2; }
+
+with_dpdk=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--with-dpdk) with_dpdk=1 ;;
+	*) die "usage: build-host-initrd.sh [--with-dpdk]" ;;
+	esac
+	shift
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${VFLAUNCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch}
+export VFLAUNCH_CACHE=$cache
+vmdir=$cache/vm
+mkdir -p "$vmdir"
+modules_wanted=${VMTEST_MODULES:-crypto-crc64-rocksoft crypto-crct10dif nvme vfio-pci vfio_iommu_type1}
+
+for c in cpio gzip sha256sum ldd dpkg-deb tar; do
+	command -v "$c" >/dev/null 2>&1 || die "'$c' not found (make deps installs what check-vm needs)"
+done
+
+# One build at a time per cache.
+if command -v flock >/dev/null 2>&1; then
+	exec 8>"$vmdir/.lock"
+	flock 8
+fi
+
+work=
+cleanup() { [ -z "$work" ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+# 1. The host kernel and busybox (amd64) and the nested guest (arm64), fetched once by tests/guest.
+"$repo/tests/guest/prepare.sh" amd64 >&2 || die "tests/guest/prepare.sh amd64 failed"
+"$repo/tests/guest/prepare.sh" arm64 >&2 || die "tests/guest/prepare.sh arm64 failed"
+g64=$cache/guest/amd64
+ga=$cache/guest/arm64
+for f in "$g64/vmlinuz" "$g64/busybox" "$g64/fetched.stamp" "$ga/vmlinuz" "$ga/initrd.gz"; do
+	[ -f "$f" ] || die "$f missing after tests/guest/prepare.sh"
+done
+read -r _ kpkg kver_deb < <(grep '^kernel ' "$g64/fetched.stamp") || die "no kernel line in $g64/fetched.stamp"
+kver=${kpkg#linux-image-}
+
+# 2. The modules of that very kernel package: tests/guest keeps only /boot, so fetch the .deb once more
+#    (same package and version, private apt state as prepare.sh does) and keep it in the cache.
+kdeb=$vmdir/debs/${kpkg}_${kver_deb}_amd64.deb
+fetch_kernel_deb() {
+	local mirror=${VFLAUNCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+	local security=${VFLAUNCH_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
+	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	work=$(mktemp -d "$vmdir/fetch.XXXXXX")
+	mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/sources.d" "$work/prefs.d" "$work/debs"
+	: >"$work/status"
+	{
+		echo "deb [signed-by=$keyring] $mirror bookworm main"
+		echo "deb [signed-by=$keyring] $mirror bookworm-updates main"
+		[ "$security" = none ] || echo "deb [signed-by=$keyring] $security bookworm-security main"
+	} >"$work/sources.list"
+	local o=(-q -oAPT::Architecture=amd64 -oAPT::Architectures=amd64
+		-oDir::State::Lists="$work/lists" -oDir::Cache="$work/cache" -oDir::State::status="$work/status"
+		-oDir::Etc::SourceList="$work/sources.list" -oDir::Etc::SourceParts="$work/sources.d"
+		-oDir::Etc::Preferences="$work/prefs" -oDir::Etc::PreferencesParts="$work/prefs.d"
+		-oAcquire::Languages=none -oAcquire::Retries=3)
+	[ "$(id -u)" -ne 0 ] || o+=(-oAPT::Sandbox::User=root)
+	say "fetching $kpkg=$kver_deb for its modules"
+	apt-get "${o[@]}" update </dev/null >"$work/log" 2>&1 || { cat "$work/log" >&2; die "apt-get update failed"; }
+	(cd "$work/debs" && apt-get "${o[@]}" download "$kpkg=$kver_deb" </dev/null >>"$work/log" 2>&1) ||
+		{ cat "$work/log" >&2; die "apt-get download $kpkg=$kver_deb failed (rerun tests/guest/prepare.sh after removing $g64 if the archive moved on)"; }
+	mkdir -p "$vmdir/debs"
+	rm -f "$vmdir"/debs/linux-image-*.deb
+	mv "$work"/debs/"${kpkg}"_*.deb "$kdeb.new" && mv "$kdeb.new" "$kdeb"
+	rm -rf "$work"
+	work=
+}
+[ -f "$kdeb" ] || fetch_kernel_deb
+
+# 3. Resolve the module closure from modules.dep (busybox depmod on the unpacked tree) plus softdeps
+#    (names or aliases, from modules.alias); the result is the insmod order. Cached per kernel + list.
+modkey=$(echo "$kpkg $kver_deb $modules_wanted" | sha256sum | cut -c1-16)
+moddir=$vmdir/modules-$modkey
+if [ ! -f "$moddir/done" ]; then
+	say "resolving modules: $modules_wanted"
+	rm -rf "$moddir"
+	work=$(mktemp -d "$vmdir/mods.XXXXXX")
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$work" ./lib/modules || die "cannot unpack $kdeb"
+	mroot=$work/lib/modules/$kver
+	[ -d "$mroot" ] || die "no lib/modules/$kver in $kdeb"
+	"$g64/busybox" depmod -b "$work" "$kver" || die "busybox depmod failed"
+	declare -A path_of=() deps_of=() alias_of=() state=()
+	while IFS= read -r line; do
+		m=${line%%:*}
+		b=${m##*/}; b=${b%.ko*}; b=${b//-/_}
+		path_of[$b]=$m
+		deps_of[$b]=${line#*:}
+	done <"$mroot/modules.dep"
+	while read -r _ a m; do
+		a=${a//-/_}
+		alias_of[$a]="${alias_of[$a]:-} ${m//-/_}"
+	done < <(grep -E '^alias [^ *?[]+ ' "$mroot/modules.alias")
+	order=()
+	# resolve NAME: the modules a name (module or alias) stands for; unknown names are skipped.
+	resolve() {
+		local n=${1//-/_}
+		if [ -n "${path_of[$n]:-}" ]; then echo "$n"; elif [ -n "${alias_of[$n]:-}" ]; then echo "${alias_of[$n]# }"; fi
+	}
+	visit() {
+		local b=$1 d s w phase
+		[ -z "${state[$b]:-}" ] || return 0
+		state[$b]=busy
+		s=$(tr '\0' '\n' <"$mroot/${path_of[$b]}" | sed -n 's/^softdep=//p')
+		phase=
+		for w in $s; do
+			case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != pre ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
+		done
+		# modules.dep lists the whole closure, dependents first: load from the end.
+		local -a ds
+		read -r -a ds <<<"${deps_of[$b]}"
+		local i
+		for ((i = ${#ds[@]} - 1; i >= 0; i--)); do
+			d=${ds[i]##*/}; d=${d%.ko*}; visit "${d//-/_}"
+		done
+		order+=("$b")
+		state[$b]="done"
+		phase=
+		for w in $s; do
+			case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != post ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
+		done
+	}
+	for w in $modules_wanted; do
+		r=$(resolve "$w")
+		[ -n "$r" ] || die "module '$w' not found in $kpkg"
+		for d in $r; do visit "$d"; done
+	done
+	mkdir -p "$work/out/lib/modules/$kver"
+	: >"$work/out/load-order"
+	for b in "${order[@]}"; do
+		p=${path_of[$b]}
+		mkdir -p "$work/out/lib/modules/$kver/${p%/*}"
+		cp "$mroot/$p" "$work/out/lib/modules/$kver/$p"
+		echo "$p" >>"$work/out/load-order"
+		grep "^$p:" "$mroot/modules.dep" >>"$work/out/lib/modules/$kver/modules.dep"
+	done
+	cp "$mroot/modules.builtin" "$mroot/modules.order" "$work/out/lib/modules/$kver/"
+	grep -F -w -f <(printf '%s\n' "${order[@]}") "$mroot/modules.alias" >"$work/out/lib/modules/$kver/modules.alias" || :
+	touch "$work/out/done"
+	mv "$work/out" "$moddir"
+	rm -rf "$work"
+	work=
+	say "modules, in load order: $(sed 's,.*/,,; s,\.ko.*,,' "$moddir/load-order" | tr '\n' ' ')"
+fi
+
+# Closures of an older kernel or module list are not needed any more.
+find "$vmdir" -maxdepth 1 -name 'modules-*' ! -name "modules-$modkey" -exec rm -rf {} +
+
+# 4. What goes in: binaries (with ldd's libraries and the loader), files, the nested guest.
+vfl=${VMTEST_VFLAUNCH:-}
+[ -n "$vfl" ] || { [ ! -x "$repo/vflaunch" ] || vfl=$repo/vflaunch; }
+bins=(/usr/bin/qemu-system-aarch64 /usr/bin/lspci)
+read -r -a extra <<<"${VMTEST_EXTRA_BINS:-}"
+bins+=("${extra[@]}")
+files=(/usr/share/misc/pci.ids)
+[ -z "$vfl" ] || bins+=("$vfl")
+if [ "$with_dpdk" = 1 ]; then
+	py=$(readlink -f /usr/bin/python3)
+	[ -x /usr/bin/dpdk-devbind.py ] || die "dpdk-devbind.py not found: apt-get install dpdk"
+	bins+=("$py")
+fi
+for b in "${bins[@]}"; do [ -x "$b" ] || die "$b not found or not executable"; done
+
+# The manifest: everything whose change must rebuild the initramfs.
+manifest() {
+	echo "format 1 dpdk=$with_dpdk vflaunch=$vfl"
+	sha256sum "$0" "$here/init" "$here"/payload/* "$moddir/load-order" | sed "s,$repo/,,"
+	for b in "${bins[@]}"; do
+		stat -L -c '%n %s %Y' "$b"
+		ldd "$b" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r stat -L -c '%n %s %Y'
+	done
+	stat -L -c '%n %s %Y' "${files[@]}" "$g64/busybox" "$ga/vmlinuz" "$ga/initrd.gz"
+	[ "$with_dpdk" = 0 ] || stat -L -c '%n %s %Y' /usr/bin/dpdk-devbind.py /usr/lib/python3.*/os.py
+}
+suffix=
+[ "$with_dpdk" = 0 ] || suffix=-dpdk
+out=$vmdir/host-initrd$suffix.cpio.gz
+want=$(manifest | sha256sum | cut -d' ' -f1)
+have=$(cat "$out.manifest" 2>/dev/null || :)
+if [ "$want" != "$have" ] || [ ! -f "$out" ]; then
+	say "building $out"
+	t0=$(date +%s)
+	work=$(mktemp -d "$vmdir/initrd.XXXXXX")
+	r=$work/root
+	mkdir -p "$r"/{bin,sbin,dev,proc,sys,run,tmp,etc,payload,guest/arm64,usr/bin,usr/share/misc,lib64}
+	cp "$g64/busybox" "$r/bin/busybox"
+	ln -s busybox "$r/bin/sh"
+	cp "$here/init" "$r/init"
+	cp "$here"/payload/* "$r/payload/"
+	chmod 0755 "$r/init" "$r"/payload/*.sh
+	cp -a "$moddir/lib" "$r/"
+	cp "$moddir/load-order" "$r/etc/modules.load-order"
+	cp "$ga/vmlinuz" "$r/guest/arm64/vmlinuz"
+	cp "$ga/initrd.gz" "$r/guest/arm64/initrd.gz"
+	cp "${files[@]}" "$r/usr/share/misc/"
+	for b in "${bins[@]}"; do
+		case $b in
+		"$vfl") dst=/usr/bin/vflaunch ;;
+		*) dst=$b ;;
+		esac
+		mkdir -p "$r${dst%/*}"
+		cp -L "$b" "$r$dst"
+		# Every library at the path ldd names (the loader too), so the same binary runs unchanged.
+		for l in $(ldd "$b" | awk '/=> \//{print $3} /^\t\//{print $1}'); do
+			[ -e "$r$l" ] || { mkdir -p "$r${l%/*}"; cp -L "$l" "$r$l"; }
+		done
+	done
+	if [ "$with_dpdk" = 1 ]; then
+		ln -sf "${py##*/}" "$r/usr/bin/python3"
+		# dpdk-devbind.py handles only the device classes it lists (NICs, crypto, DMA...), not NVMe: add
+		# QEMU's NVMe (1b36:0010, class 01) to its misc list, or it refuses the VFs as "Unknown device".
+		sed "s/^\(misc_devices = .*\)\(virtio_blk\)\]/\1\2, {'Class': '01', 'Vendor': '1b36', 'Device': '0010', 'SVendor': None, 'SDevice': None}]/; /^ *virtio_blk\]\$/s/virtio_blk\]/virtio_blk, {'Class': '01', 'Vendor': '1b36', 'Device': '0010', 'SVendor': None, 'SDevice': None}]/" \
+			/usr/bin/dpdk-devbind.py >"$r/usr/bin/dpdk-devbind.py"
+		chmod 0755 "$r/usr/bin/dpdk-devbind.py"
+		grep -q "'Vendor': '1b36'" "$r/usr/bin/dpdk-devbind.py" || die "could not teach dpdk-devbind.py QEMU's NVMe"
+		pylib=$(ls -d /usr/lib/python3.[0-9]* | head -n 1)
+		# The standard library without what a command-line script never imports here.
+		mkdir -p "$r$pylib"
+		tar -C "$pylib" -c --exclude=test --exclude=idlelib --exclude=tkinter --exclude=turtledemo \
+			--exclude=ensurepip --exclude=lib2to3 --exclude=pydoc_data --exclude=distutils \
+			--exclude=site-packages --exclude=dist-packages --exclude=config-\* . | tar -x -C "$r$pylib"
+		for so in "$r$pylib"/lib-dynload/*.so; do
+			for l in $(ldd "$so" | awk '/=> \//{print $3}'); do
+				[ -e "$r$l" ] || { mkdir -p "$r${l%/*}"; cp -L "$l" "$r$l"; }
+			done
+		done
+	fi
+	(cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1n >"$work/initrd.gz" ||
+		die "cannot pack the initramfs"
+	rm -f "$out.manifest"
+	mv "$work/initrd.gz" "$out"
+	echo "$want" >"$out.manifest"
+	say "built $out: $(du -k "$out" | cut -f1) KiB packed, $(du -sk "$r" | cut -f1) KiB unpacked, $(($(date +%s) - t0)) s"
+	[ -n "$vfl" ] || say "note: no vflaunch binary (build it with make, or set VMTEST_VFLAUNCH): payloads that need it will fail"
+	rm -rf "$work"
+	work=
+fi
+
+echo "HOST_KERNEL=$g64/vmlinuz"
+echo "HOST_INITRD=$out"
+echo "HOST_KVER=$kver"

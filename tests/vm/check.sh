@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The real-kernel suite (make check-vm): boot the emulated x86_64 host once per payload with run.sh and add
+# up the checks. Ends with "N passed, N failed" alone on a line; exits non-zero if any check failed.
+# Usage: check.sh [PAYLOAD...]   (default: tools smoke; more come as vflaunch's payloads land)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -gt 0 ] || set -- tools smoke
+pass=0 fail=0 t0=$(date +%s)
+for p in "$@"; do
+	log=$(mktemp /tmp/vmtest-check.XXXXXX)
+	if "$here/run.sh" "$p" | tee "$log"; then :; fi
+	read -r np _ nf _ < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1) || { np=0 nf=1; }
+	pass=$((pass + np)) fail=$((fail + nf))
+	rm -f "$log"
+done
+echo "check-vm: $# host boots in $(($(date +%s) - t0)) s"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
