@@ -11,6 +11,7 @@
 
 #include <pci/pci.h>
 
+#include "errbuf.h"
 #include "sysfs.h"
 
 /* libpci's error handler must not return (PCI_NONRET) and libpci gives it no context, so it
@@ -44,18 +45,6 @@ static void lib_warning(char *msg, ...)
 	(void)msg;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* What libpci's sysfs_scan would die on, checked beforehand so that it cannot. libpci
  * builds names in 1024-byte buffers and reads values into 256 bytes; so do we. */
 static int precheck_tree(const char *bus, char *err, size_t errlen)
@@ -67,12 +56,12 @@ static int precheck_tree(const char *bus, char *err, size_t errlen)
 	int rc = 0;
 
 	if (sysfs_path(dir, sizeof dir, "%s/devices", bus) < 0) {
-		set_err(err, errlen, "libpci: %s/devices: path too long", bus);
+		errbuf_printf(err, errlen, "libpci: %s/devices: path too long", bus);
 		return -1;
 	}
 	d = opendir(dir);
 	if (!d) {
-		set_err(err, errlen, "libpci: cannot open %s: %s", dir, strerror(errno));
+		errbuf_printf(err, errlen, "libpci: cannot open %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && (e = readdir(d))) {
@@ -82,7 +71,7 @@ static int precheck_tree(const char *bus, char *err, size_t errlen)
 		if (e->d_name[0] == '.')
 			continue; /* libpci skips these too */
 		if (pci_addr_parse(e->d_name, &a, &why) < 0) {
-			set_err(err, errlen, "libpci: %s/%s: not a PCI address: %s", dir, e->d_name, why);
+			errbuf_printf(err, errlen, "libpci: %s/%s: not a PCI address: %s", dir, e->d_name, why);
 			rc = -1;
 			break;
 		}
@@ -93,7 +82,7 @@ static int precheck_tree(const char *bus, char *err, size_t errlen)
 			if (n >= 0)
 				n = sysfs_read(path, value, i == 0 ? 2 : sizeof value);
 			if (n < 0 && !(i == 0 && n == -EOVERFLOW)) {
-				set_err(err, errlen, "libpci: cannot read %s: %s", path, strerror(-n));
+				errbuf_printf(err, errlen, "libpci: cannot read %s: %s", path, strerror(-n));
 				rc = -1;
 				break;
 			}
@@ -246,7 +235,7 @@ int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, siz
 	if (err && errlen)
 		err[0] = '\0';
 	if (!sysfs_root || sysfs_path(bus, sizeof bus - 64, "%s/bus/pci", sysfs_root) < 0) {
-		set_err(err, errlen, "libpci: sysfs root path is missing or too long");
+		errbuf_printf(err, errlen, "libpci: sysfs root path is missing or too long");
 		return -1;
 	}
 	if (precheck_tree(bus, err, errlen) < 0)
@@ -254,7 +243,7 @@ int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, siz
 
 	pacc = pci_alloc();
 	if (!pacc) {
-		set_err(err, errlen, "libpci: out of memory");
+		errbuf_printf(err, errlen, "libpci: out of memory");
 		return -1;
 	}
 	pacc->error = lib_error;
@@ -263,7 +252,7 @@ int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, siz
 	/* The names come from pci.ids, as the struct promises, not from udev's hwdb. */
 	pacc->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
 	if (pci_set_param(pacc, param, bus) < 0) {
-		set_err(err, errlen, "libpci: no sysfs.path parameter in this libpci");
+		errbuf_printf(err, errlen, "libpci: no sysfs.path parameter in this libpci");
 		pci_cleanup(pacc);
 		return -1;
 	}
@@ -275,7 +264,7 @@ int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, siz
 	if (count) {
 		inv->devs = calloc(count, sizeof *inv->devs);
 		if (!inv->devs) {
-			set_err(err, errlen, "libpci: out of memory for %zu devices", count);
+			errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", count);
 			pci_cleanup(pacc);
 			return -1;
 		}
@@ -289,7 +278,7 @@ int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, siz
 	for (i = 0; i < count && rc == 0; i++) {
 		rc = read_sriov(sysfs_root, &inv->devs[i]);
 		if (rc < 0)
-			set_err(err, errlen, "%s/bus/pci/devices/%s: %s", sysfs_root, inv->devs[i].name,
+			errbuf_printf(err, errlen, "%s/bus/pci/devices/%s: %s", sysfs_root, inv->devs[i].name,
 				strerror(-rc));
 	}
 	if (rc < 0) {

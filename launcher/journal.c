@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "errbuf.h"
 #include "sysfs.h"
 
 #define MAGIC "vflaunch-journal 1"
@@ -32,22 +32,9 @@ int journal_state_parse(const char *name)
 	return -1;
 }
 
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int fail(char *err, size_t errlen, int rc, const char *path)
 {
-	say(err, errlen, "%s: %s", path, strerror(-rc));
+	errbuf_printf(err, errlen, "%s: %s", path, strerror(-rc));
 	return rc;
 }
 
@@ -339,20 +326,20 @@ int journal_load(struct journal *j, const char *path, char *err, size_t errlen)
 			line[--n] = '\0';
 		if (lineno == 1) {
 			if (strcmp(line, MAGIC) != 0) {
-				say(err, errlen, "%s: not a version 1 vflaunch journal", path);
+				errbuf_printf(err, errlen, "%s: not a version 1 vflaunch journal", path);
 				rc = -EINVAL;
 			}
 			continue;
 		}
 		if ((rc = parse_line(line, &e)) < 0 || (rc = journal_add(j, &e)) != 0) {
-			say(err, errlen, "%s:%zu: malformed or repeated entry", path, lineno);
+			errbuf_printf(err, errlen, "%s:%zu: malformed or repeated entry", path, lineno);
 			rc = rc == -ENOMEM ? rc : -EINVAL;
 		}
 	}
 	if (rc == 0 && ferror(f))
 		rc = fail(err, errlen, -EIO, path);
 	if (rc == 0 && lineno == 0) {
-		say(err, errlen, "%s: empty journal", path);
+		errbuf_printf(err, errlen, "%s: empty journal", path);
 		rc = -EINVAL;
 	}
 	free(line);
@@ -390,7 +377,7 @@ int journal_restore(const char *root, struct journal *j, char *err, size_t errle
 		}
 		if (rc < 0 && first == 0) {
 			first = rc;
-			say(err, errlen, "restore %s: %s", e->addr, why);
+			errbuf_printf(err, errlen, "restore %s: %s", e->addr, why);
 		}
 	}
 	return first;

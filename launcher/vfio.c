@@ -18,29 +18,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "sysfs.h"
 #include "vfio.h"
 
 #define ROOT(r) ((r) ? (r) : "/sys")
 
-/* Format into an optional error buffer; a long path is cut, never overflowed. */
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* "step: path: strerror" into err; returns rc (a -errno) so callers can `return fail(...)`. */
 static int fail(char *err, size_t errlen, int rc, const char *step, const char *path)
 {
-	say(err, errlen, "%s: %s: %s", step, path, strerror(-rc));
+	errbuf_printf(err, errlen, "%s: %s: %s", step, path, strerror(-rc));
 	return rc;
 }
 
@@ -125,7 +112,7 @@ static void rollback(const char *root, const char *addr, const struct vfio_state
 	}
 	if (why[0] && err && errlen) {
 		size_t n = strlen(err);
-		say(err + n, errlen - n, " (rollback failed: %s)", why);
+		errbuf_printf(err + n, errlen - n, " (rollback failed: %s)", why);
 	}
 }
 
@@ -163,7 +150,7 @@ int vfio_bind_driver(const char *root, const char *addr, const char *driver, cha
 	}
 	if (strcmp(now, driver) != 0) {
 		rc = -ENODEV;
-		say(err, errlen, "verify: %s: bound to %s, not %s", link, now[0] ? now : "no driver",
+		errbuf_printf(err, errlen, "verify: %s: bound to %s, not %s", link, now[0] ? now : "no driver",
 		    driver);
 		goto undo;
 	}
@@ -210,7 +197,7 @@ int vfio_restore(const char *root, const char *addr, const char *orig_driver,
 	if ((rc = driver_of(path, st.driver, sizeof st.driver)) < 0)
 		return fail(err, errlen, rc, "verify", path);
 	if (strcmp(st.driver, drv) != 0) {
-		say(err, errlen, "verify: %s: bound to %s, not %s", path,
+		errbuf_printf(err, errlen, "verify: %s: bound to %s, not %s", path,
 		    st.driver[0] ? st.driver : "no driver", drv[0] ? drv : "no driver");
 		return -ENODEV;
 	}
@@ -271,7 +258,7 @@ int sriov_set_numvfs(const char *root, const char *pf, int n, int autoprobe,
 	if ((rc = vfio_sriov_read(root, pf, &cur, &total, &ap, err, errlen)) < 0)
 		return rc;
 	if (n < 0 || n > total) {
-		say(err, errlen, "sriov_numvfs: %s: %d VFs asked, sriov_totalvfs is %d", pf, n, total);
+		errbuf_printf(err, errlen, "sriov_numvfs: %s: %d VFs asked, sriov_totalvfs is %d", pf, n, total);
 		return -ERANGE;
 	}
 	if (cur == n)
@@ -489,7 +476,7 @@ int vfio_memlock(unsigned long long needed, int raise, struct vfio_memlock *ml,
 		}
 		rc = -errno;
 	}
-	say(err, errlen, "RLIMIT_MEMLOCK: soft %llu, hard %llu bytes, %llu needed%s",
+	errbuf_printf(err, errlen, "RLIMIT_MEMLOCK: soft %llu, hard %llu bytes, %llu needed%s",
 	    ml->current, ml->max, needed, raise ? ": cannot raise it" : "");
 	return rc;
 }
@@ -632,7 +619,7 @@ static int mounted_on(const char *procroot, const char *majmin, char *where, siz
 		return 0;
 	while (!found && fgets(line, sizeof line, f))
 		if (sscanf(line, "%*s %*s %31s %*s %2047s", dev, mnt) == 2 && strcmp(dev, majmin) == 0) {
-			say(where, size, "%s", mnt);
+			errbuf_printf(where, size, "%s", mnt);
 			found = 1;
 		}
 	fclose(f);
@@ -719,7 +706,7 @@ int vfio_modprobe(const char *const *paths, char *err, size_t errlen)
 			return fail(err, errlen, -errno, "waitpid", prog);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	say(err, errlen, "modprobe vfio-pci: %s: %s %d", prog,
+	errbuf_printf(err, errlen, "modprobe vfio-pci: %s: %s %d", prog,
 	    WIFEXITED(status) ? "exit status" : "killed by signal",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	return -EIO;
