@@ -6,28 +6,11 @@
 set -u
 vf=$1
 dir=$(cd "$(dirname "$0")" && pwd)
-. "$dir/../guest/env.sh" arm64 || exit 1
-pass=0 fail=0
+. "$dir/lib.sh"
 
-# rehearse NAME WANT SCRIPT [ARGS...]: the guest must see WANT of WANT devices.
-rehearse() {
-	name=$1 want=$2
-	shift 2
-	start=$(date +%s)
-	if out=$("$vf" --simulate --rehearse -q "$@" 2>&1) &&
-		echo "$out" | grep -q "guest saw $want of $want planned devices"; then
-		pass=$((pass + 1))
-		echo "rehearse $name: $(echo "$out" | sed -n 's/^rehearsal: //p') [$(($(date +%s) - start)) s wall]"
-	else
-		fail=$((fail + 1))
-		echo "FAIL rehearse $name:"
-		echo "$out" | tail -n 20 | sed 's/^/  | /'
-	fi
-}
-
-rehearse two-vfs 2 scripts/two-vfs.lua
-rehearse root-bus-31 31 "$dir/root-bus-31.lua"
-rehearse big-guest 64 scripts/big-guest.lua
-rehearse plan-mixed 92 "$dir/plan-mixed.lua"
+rehearse two-vfs arm64 2 --simulate scripts/two-vfs.lua
+rehearse root-bus-31 arm64 31 --simulate "$dir/root-bus-31.lua"
+rehearse big-guest arm64 64 --simulate scripts/big-guest.lua
+rehearse plan-mixed arm64 92 --simulate "$dir/plan-mixed.lua"
 echo "rehearse: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

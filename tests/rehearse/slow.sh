@@ -4,30 +4,12 @@
 # stand-ins for the VFs. The guest kernel must enumerate every planned device and every port at
 # the address --tree and --json give it (bus numbers included). About 3 minutes of guest time; the
 # dense 1984 case alone is about a minute. Usage: slow.sh VFLAUNCH [CASE...]
-# (env.sh is told the ARCH through VFLAUNCH_GUEST_ARCH: dash ignores arguments to `.`)
 # (needs the arm64 and amd64 guests: tests/guest/prepare.sh arm64; tests/guest/prepare.sh amd64)
 set -u
 vf=$1
 shift
 dir=$(cd "$(dirname "$0")" && pwd)
-pass=0 fail=0
-
-# rehearse NAME ARCH WANT VFLAUNCH-ARGS...: the ARCH guest must see WANT of WANT devices and every
-# planned port, each at its planned address.
-rehearse() {
-	name=$1 arch=$2 want=$3
-	shift 3
-	start=$(date +%s)
-	if out=$(export VFLAUNCH_GUEST_ARCH="$arch" && . "$dir/../guest/env.sh" && "$vf" --rehearse -q --timeout 900 "$@" 2>&1) &&
-		echo "$out" | grep -q "guest saw $want of $want planned devices and \([0-9]*\) of \1 ports"; then
-		pass=$((pass + 1))
-		echo "rehearse $name: $(echo "$out" | sed -n 's/^rehearsal: //p') [$(($(date +%s) - start)) s wall]"
-	else
-		fail=$((fail + 1))
-		echo "FAIL rehearse $name:"
-		echo "$out" | tail -n 20 | sed 's/^/  | /'
-	fi
-}
+. "$dir/lib.sh"
 
 want() { [ $# -eq 0 ] || case " $* " in *" $case "*) return 0 ;; *) return 1 ;; esac; }
 
