@@ -96,6 +96,19 @@ VFLAUNCH_JOURNAL_DIR=$tmp/journal expect "launch refused" 3 "nothing was started
 [ ! -s "$tmp/out" ] && ok || bad "launch refused: QEMU was run anyway"
 [ "$(basename "$(readlink "$vfdir/driver")")" = ixgbevf ] && [ "$(cat "$vfdir/driver_override")" = "$ov_before" ] \
 	&& ok || bad "launch refused: the device was left changed"
+# Every problem at once, before any change: an interface of the device is up with an address (the
+# tree names this machine's loopback, which is), and, with its groups gone, no IOMMU.
+mkdir -p "$vfdir/net/lo"
+VFLAUNCH_JOURNAL_DIR=$tmp/journal expect "device in use" 3 \
+	"host device 0002:81:10.0 is in use by the host: interface lo is up with address" \
+	"$vf" --sysfs "$tmp/sys" --qemu /bin/echo "$tmp/one.lua"
+mv "$tmp/sys/kernel/iommu_groups" "$tmp/sys/kernel/iommu_groups.off" && mkdir "$tmp/sys/kernel/iommu_groups"
+VFLAUNCH_JOURNAL_DIR=$tmp/journal expect "no IOMMU" 3 "the host has no IOMMU" \
+	"$vf" --sysfs "$tmp/sys" --qemu /bin/echo "$tmp/one.lua"
+grep -q "is in use by the host" "$tmp/err" && ok || bad "no IOMMU: the other problem was not reported with it"
+rmdir "$tmp/sys/kernel/iommu_groups" && mv "$tmp/sys/kernel/iommu_groups.off" "$tmp/sys/kernel/iommu_groups"
+rm -r "$vfdir/net"
+
 # A group with a member on a host driver: refused, naming the member, nothing changed.
 mkdir "$tmp/sg" && "$mksimhost" shared-group "$tmp/sg" || bad "mksimhost shared-group failed"
 printf 'local vf = require "vflaunch"\nlocal m = vf.machine{}\nm:add("0000:03:10.4")\n' >"$tmp/grp.lua"
