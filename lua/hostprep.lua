@@ -23,7 +23,10 @@ function M.memory_bytes(mem)
   return math.tointeger(tonumber(n)) << shift
 end
 
--- The journal of this run, created on first use: the record of every change vflaunch makes.
+-- The journal of this run, created on first use: the original state of everything vflaunch is
+-- about to change, written once before the first change. Entries are not marked one by one as
+-- their change happens: restoring an entry whose change never happened writes nothing (the C side
+-- compares first), and one write per launch keeps binding N devices O(N), not N fsyncs.
 local journal
 
 local function record(entries)
@@ -37,12 +40,6 @@ local function record(entries)
   end
   local ok, err = vfio.journal_add(journal, entries)
   if not ok then util.fail("cannot write the journal " .. journal .. ": " .. err, util.EXIT.HOST) end
-end
-
-local function mark_applied(addr)
-  for i, e in ipairs(vfio.journal_read(journal) or {}) do
-    if e.addr == addr and e.state ~= "applied" then vfio.journal_mark(journal, i, "applied") end
-  end
 end
 
 -- Give back everything this run changed. Returns a sentence for the error that caused it.
@@ -86,7 +83,6 @@ function M.set_vfs(pf, n, opts)
     util.fail(string.format("%s: cannot give %s %d VFs: %s; %s", where, pf.address, n, err,
       M.rollback()), util.EXIT.HOST)
   end
-  mark_applied(pf.address)
   return true
 end
 
@@ -205,7 +201,6 @@ function M.prepare(m, opts)
         util.fail(string.format("cannot bind %s to vfio-pci: %s; nothing was started; %s", addr,
           err, M.rollback()), util.EXIT.HOST)
       end
-      mark_applied(addr)
     end
   end
   for n, e in pairs(groups) do

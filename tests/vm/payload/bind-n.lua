@@ -3,7 +3,7 @@
 -- with --qemu /bin/true: vflaunch checks, journals and binds, then execs a QEMU that does nothing.
 local vf = require "vflaunch"
 local n = assert(tonumber(arg[1]), "usage: bind-n.lua N")
-local m = vf.machine { type = "virt", memory = "64M" }
+local m = vf.machine { type = "virt", options = { "gic-version=3" }, memory = "64M" }
 local vfs = {}
 for _, pf in ipairs(vf.find { vendor = 0x1b36, device = 0x0010 }) do
   if pf.sriov_totalvfs and #vfs == 0 then vfs = pf:vfs() end
