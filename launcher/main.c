@@ -227,22 +227,31 @@ static char **take_argv(lua_State *L, int idx)
 	return v;
 }
 
+/* Give back what the journal of this launch records. 0, or -1 after saying what failed. */
+static int give_back(const char *journal, const char *root, const char *when)
+{
+	struct journal j;
+	char err[512];
+	int rc = 0;
+
+	if (journal_load(&j, journal, err, sizeof(err)) < 0 ||
+	    journal_restore(root, &j, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vflaunch: %s, giving the devices back failed: %s; run "
+			"'vflaunch --restore %s'\n", when, err, journal);
+		rc = -1;
+	}
+	journal_free(&j);
+	return rc;
+}
+
 /* --restore-on-exit: QEMU runs as our child; when it ends, every device the journal records
  * goes back to its driver. The exit status is QEMU's. */
 static int launch_and_restore(char **argv, const char *journal, const char *root)
 {
-	struct journal j;
-	char err[512];
 	int status = run_supervised(argv);
 
-	if (journal_load(&j, journal, err, sizeof(err)) < 0 ||
-	    journal_restore(root, &j, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vflaunch: after QEMU exited, giving the devices back failed: %s; "
-			"run 'vflaunch --restore %s'\n", err, journal);
-		journal_free(&j);
+	if (give_back(journal, root, "after QEMU exited") < 0)
 		return status ? status : 3;
-	}
-	journal_free(&j);
 	fprintf(stderr, "vflaunch: QEMU exited (status %d); devices given back to their drivers "
 		"(journal %s)\n", status, journal);
 	return status;
@@ -321,7 +330,11 @@ int main(int argc, char **argv)
 	if (exec_argv && !simdir[0]) {
 		if (o.restore_on_exit && journal[0])
 			return launch_and_restore(exec_argv, journal, o.sysfs);
-		return run_exec(exec_argv); /* returns only on failure; the process ends anyway */
+		status = run_exec(exec_argv); /* returns only on failure */
+		/* The devices were bound for a QEMU that will not run: nothing stays half changed. */
+		if (journal[0] && give_back(journal, o.sysfs, "QEMU could not be executed") == 0)
+			fprintf(stderr, "vflaunch: every device was given back to its driver\n");
+		return status;
 	}
 	for (int i = 0; exec_argv && exec_argv[i]; i++)
 		free(exec_argv[i]);

@@ -6,7 +6,8 @@
 #  2. --restore-on-exit runs QEMU (a stand-in) as a child with the 16 VFs bound, forwards SIGTERM to
 #     it, and gives every device back when it exits;
 #  3. a non-viable group (a sibling function on the host's nvme driver) is refused, nothing changed;
-#  4. a device that cannot be bound (fault injected) rolls every bind back, nothing changed;
+#  4. a device that cannot be bound (fault injected) rolls every bind back, nothing changed; so
+#     does a QEMU binary that cannot be executed after the binds (127);
 #  5. a launch binds 16 VFs from both PFs and execs the nested aarch64 virt guest, which must
 #     enumerate all 16 behind a switch; then --restore gives every device back, and a second
 #     --restore changes nothing.
@@ -96,6 +97,13 @@ has unbindable-message "cannot bind $ninth to vfio-pci: verify" /tmp/unbindable.
 has unbindable-rollback "every change was given back" /tmp/unbindable.out
 state >/tmp/after
 cmp -s /tmp/before /tmp/after && pass unbindable-host-as-before || fail unbindable-host-as-before "$(diff /tmp/before /tmp/after | head)"
+
+# 4b. QEMU cannot be executed after the binds: 127, and every device is given back
+state >/tmp/before
+run noqemu 127 vflaunch --qemu /nonexistent/qemu-system-aarch64 $P/vfs16.lua 8 16
+has noqemu-given-back "every device was given back to its driver" /tmp/noqemu.out
+state >/tmp/after
+cmp -s /tmp/before /tmp/after && pass noqemu-host-as-before || fail noqemu-host-as-before "$(diff /tmp/before /tmp/after | head)"
 
 # 5. exec QEMU (vflaunch is gone when it exits), then --restore
 state >/tmp/before
