@@ -30,8 +30,7 @@ cache=${VFLAUNCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch}
 case $cache in /*) ;; *) cache=$PWD/$cache ;; esac   # apt runs from another directory
 dir=$cache/guest/$arch
 mirror=${VFLAUNCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-security=${VFLAUNCH_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+. "$here/apt-private.sh"
 stamp=$dir/fetched.stamp
 
 for c in sha256sum gzip find sort; do
@@ -57,42 +56,24 @@ fetch() {
 	for c in apt-get apt-cache dpkg-deb tar; do
 		command -v "$c" >/dev/null 2>&1 || die "'$c' not found: a Debian system (apt, dpkg) is needed to fetch the guest"
 	done
-	[ -r "$keyring" ] || die "$keyring not readable: apt-get install debian-archive-keyring"
 
 	work=$(mktemp -d "$dir/fetch.XXXXXX")
-	mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/sources.d" "$work/prefs.d" \
-		"$work/debs" "$work/root"
-	: >"$work/status"
-	{
-		echo "deb [signed-by=$keyring] $mirror bookworm main"
-		echo "deb [signed-by=$keyring] $mirror bookworm-updates main"
-		[ "$security" = none ] || echo "deb [signed-by=$keyring] $security bookworm-security main"
-	} >"$work/sources.list"
-
-	# Private everything: only the architecture, the lists, the cache and the status are ours.
-	set -- -q \
-		-oAPT::Architecture="$arch" -oAPT::Architectures="$arch" \
-		-oDir::State::Lists="$work/lists" -oDir::Cache="$work/cache" \
-		-oDir::State::status="$work/status" \
-		-oDir::Etc::SourceList="$work/sources.list" -oDir::Etc::SourceParts="$work/sources.d" \
-		-oDir::Etc::Preferences="$work/prefs" -oDir::Etc::PreferencesParts="$work/prefs.d" \
-		-oAcquire::Languages=none -oAcquire::Retries=3
-	# The cache lives under $HOME, which apt's unprivileged _apt user cannot write: download as ourselves.
-	[ "$(id -u)" -ne 0 ] || set -- "$@" -oAPT::Sandbox::User=root
+	mkdir -p "$work/root"
+	apt_private "$work" "$arch" >/dev/null || die "cannot set up private apt state in $work"
 
 	say "$arch: updating private package lists from $mirror"
-	if ! apt-get "$@" --error-on=any update </dev/null >"$work/update.log" 2>&1; then
+	if ! apt-get -q --error-on=any update </dev/null >"$work/update.log" 2>&1; then
 		cat "$work/update.log" >&2
 		die "apt-get update failed: network access to $mirror (Debian's archive) is needed once per ARCH"
 	fi
 
 	# linux-image-ARCH is the metapackage; it depends on the current linux-image-6.1.0-NN-ARCH.
-	kpkg=$(apt-cache "$@" depends linux-image-"$arch" </dev/null |
+	kpkg=$(apt-cache depends linux-image-"$arch" </dev/null |
 		sed -n "s/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-$arch\)\$/\1/p" | head -n 1)
 	[ -n "$kpkg" ] || die "cannot find the kernel package: apt-cache depends linux-image-$arch named none"
 
 	say "$arch: downloading $kpkg busybox-static"
-	if ! (cd "$work/debs" && apt-get "$@" download "$kpkg" busybox-static </dev/null >"$work/download.log" 2>&1); then
+	if ! (cd "$work/debs" && apt-get -q download "$kpkg" busybox-static </dev/null >"$work/download.log" 2>&1); then
 		cat "$work/download.log" >&2
 		die "apt-get download $kpkg busybox-static failed"
 	fi

@@ -66,26 +66,13 @@ kver=${kpkg#linux-image-}
 #    (same package and version, private apt state as prepare.sh does) and keep it in the cache.
 kdeb=$vmdir/debs/${kpkg}_${kver_deb}_amd64.deb
 fetch_kernel_deb() {
-	local mirror=${VFLAUNCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-	local security=${VFLAUNCH_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
-	local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 	work=$(mktemp -d "$vmdir/fetch.XXXXXX")
-	mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/sources.d" "$work/prefs.d" "$work/debs"
-	: >"$work/status"
-	{
-		echo "deb [signed-by=$keyring] $mirror bookworm main"
-		echo "deb [signed-by=$keyring] $mirror bookworm-updates main"
-		[ "$security" = none ] || echo "deb [signed-by=$keyring] $security bookworm-security main"
-	} >"$work/sources.list"
-	local o=(-q -oAPT::Architecture=amd64 -oAPT::Architectures=amd64
-		-oDir::State::Lists="$work/lists" -oDir::Cache="$work/cache" -oDir::State::status="$work/status"
-		-oDir::Etc::SourceList="$work/sources.list" -oDir::Etc::SourceParts="$work/sources.d"
-		-oDir::Etc::Preferences="$work/prefs" -oDir::Etc::PreferencesParts="$work/prefs.d"
-		-oAcquire::Languages=none -oAcquire::Retries=3)
-	[ "$(id -u)" -ne 0 ] || o+=(-oAPT::Sandbox::User=root)
+	# shellcheck source=../guest/apt-private.sh
+	. "$repo/tests/guest/apt-private.sh"
+	apt_private "$work" amd64 >/dev/null || die "cannot set up private apt state in $work"
 	say "fetching $kpkg=$kver_deb for its modules"
-	apt-get "${o[@]}" update </dev/null >"$work/log" 2>&1 || { cat "$work/log" >&2; die "apt-get update failed"; }
-	(cd "$work/debs" && apt-get "${o[@]}" download "$kpkg=$kver_deb" </dev/null >>"$work/log" 2>&1) ||
+	apt-get -q update </dev/null >"$work/log" 2>&1 || { cat "$work/log" >&2; die "apt-get update failed"; }
+	(cd "$work/debs" && apt-get -q download "$kpkg=$kver_deb" </dev/null >>"$work/log" 2>&1) ||
 		{ cat "$work/log" >&2; die "apt-get download $kpkg=$kver_deb failed (rerun tests/guest/prepare.sh after removing $g64 if the archive moved on)"; }
 	mkdir -p "$vmdir/debs"
 	rm -f "$vmdir"/debs/linux-image-*.deb
