@@ -116,7 +116,7 @@ function M.main(opts)
   local argv = render.argv(m, qemu)
   if opts.tree then io.stdout:write(render.tree(m)) end
   if opts.json then io.stdout:write(render.json(m, argv)) end
-  if opts.rehearse then return require("vflaunch.rehearse").run(m, profile, opts) end
+  if opts.rehearse then return require("vflaunch.rehearse").run(m, profile, qemu, opts) end
   if opts.dry_run or (opts.simulate and not opts.tree and not opts.json) then
     io.stdout:write(render.shell(argv))
   end

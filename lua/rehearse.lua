@@ -17,10 +17,14 @@ M.STANDIN = { model = "nvme", id = "1b36:0010" }
 local PORT_IDS = { ["pcie-root-port"] = "1b36:000c", ioh3420 = "8086:3420",
   ["x3130-upstream"] = "104c:8232", ["xio3130-downstream"] = "104c:8233" }
 
-local function standin_value(e)
-  -- nvme wants a serial number (at most 20 characters): one per device.
-  M.serial = (M.serial or 0) + 1
-  return render.device_value(e, M.STANDIN.model) .. ",serial=vfl" .. M.serial
+-- The -device value of each stand-in. nvme wants a serial number (at most 20 characters): one
+-- per device, counted by this rehearsal's own counter.
+local function standin_values()
+  local serial = 0
+  return function(e)
+    serial = serial + 1
+    return render.device_value(e, M.STANDIN.model) .. ",serial=vfl" .. serial
+  end
 end
 
 -- Options that only make sense with KVM, or on the real host, are dropped or replaced.
@@ -80,10 +84,10 @@ local function planned(m)
   return list
 end
 
-function M.run(m, profile, opts)
+-- qemu: the binary the driver picked (and checked against the machine) for the real launch.
+function M.run(m, profile, qemu, opts)
   local r = rehearsal_machine(m, profile, opts)
-  local qemu = opts.qemu or m.qemu or profile.qemu
-  local argv = render.argv(r, qemu, standin_value)
+  local argv = render.argv(r, qemu, standin_values())
   if opts.verbose then io.stderr:write(render.shell(argv)) end
   local t0 = sys.clock()
   local res, err = sys.run(argv, opts.timeout, opts.verbose)
