@@ -7,14 +7,14 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 CFLAGS     ?= -O2 -g
-VERSION    := 0.1.0
+VERSION    := 0.2.0
 
 # Project flags stay apart from the user's CFLAGS.
 WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wwrite-strings
 # Recursively expanded on purpose: `make check` installs the packages first, then re-enters make.
-DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 libpci 2>/dev/null)
-DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 libpci 2>/dev/null)
+DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 lua5.4-cjson libpci 2>/dev/null)
+DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 lua5.4-cjson libpci 2>/dev/null)
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -22,12 +22,12 @@ B          := build
 SRCS       := $(sort $(wildcard launcher/*.c))
 OBJS       := $(SRCS:launcher/%.c=$(B)/%.o) $(B)/embedded.o
 LIBOBJS    := $(filter-out $(B)/main.o,$(OBJS))
-LUASRC     := $(sort $(wildcard lua/*.lua))
+LUASRC     := $(sort $(wildcard lua/*.lua lua/*/*.lua))
 UNITSRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: to build, to test, to rehearse guests.
-BUILD_PKGS := build-essential pkg-config liblua5.4-dev libpci-dev pci.ids
+BUILD_PKGS := build-essential pkg-config liblua5.4-dev lua-cjson-dev libpci-dev pci.ids
 TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 VM_PKGS    := $(GUEST_PKGS) dpdk

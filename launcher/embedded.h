@@ -7,7 +7,7 @@
 
 struct embedded_module {
 	const char *name;      /* module name for require(), e.g. "vflaunch.topology" */
-	const char *chunkname; /* "@lua/topology.lua": error messages name the source file */
+	const char *chunkname; /* "=lua/topology.lua": messages name the source, never as a user file */
 	const char *source;    /* NUL-terminated source text */
 	size_t size;           /* bytes, without the NUL */
 };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The Lua host: builds the state, serves lua/ from the binary through package.preload, and
-// runs code under lua_pcall with a traceback handler, reporting an error once (as lua.c does).
+// The Lua host: builds the state, serves lua/ from the binary through package.preload, hands
+// the C cores to those modules (and to nothing else), and runs the entry point under lua_pcall.
 #include "host.h"
 
 #include <lauxlib.h>
@@ -8,9 +8,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lua-cjson.h>
+
 #include "embedded.h"
 
-/* package.preload loader for an embedded module; upvalue 1 is its index. */
+#define CORE "vflaunch.core"    /* registry key of the table of C cores */
+
+#ifndef VFLAUNCH_VERSION
+#define VFLAUNCH_VERSION "dev"
+#endif
+
+/* package.preload loader for an embedded module; upvalue 1 is its index. The chunk gets its
+ * name and the table of C cores as `...`: the cores are in no package table, so a site
+ * script's require cannot reach them. */
 static int load_embedded(lua_State *L)
 {
 	const struct embedded_module *m = &embedded_modules[lua_tointeger(L, lua_upvalueindex(1))];
@@ -19,7 +29,8 @@ static int load_embedded(lua_State *L)
 	if (luaL_loadbufferx(L, m->source, m->size, m->chunkname, "t") != LUA_OK)
 		return lua_error(L);
 	lua_pushstring(L, m->name);
-	lua_call(L, 1, 1);
+	lua_getfield(L, LUA_REGISTRYINDEX, CORE);
+	lua_call(L, 2, 1);
 	return 1;
 }
 
@@ -49,9 +60,13 @@ static void keep_absolute(lua_State *L, const char *field)
 }
 
 static const luaL_Reg cores[] = {
-	{ "vflaunch.core.pci", luaopen_core_pci },
-	{ "vflaunch.core.sys", luaopen_core_sys },
-	{ "vflaunch.core.vfio", luaopen_core_vfio },
+	{ "cjson", luaopen_cjson },          /* Debian's lua-cjson: JSON in (plans, QMP) */
+	{ "fs", luaopen_core_fs },
+	{ "pci", luaopen_core_pci },
+	{ "qmp", luaopen_core_qmp },
+	{ "sim", luaopen_core_sim },
+	{ "sys", luaopen_core_sys },
+	{ "vfio", luaopen_core_vfio },
 	{ NULL, NULL }
 };
 
@@ -67,11 +82,16 @@ static int setup(lua_State *L)
 		lua_pushcclosure(L, load_embedded, 1);
 		lua_setfield(L, -2, embedded_modules[i].name);
 	}
+	lua_pop(L, 2);
+	lua_newtable(L);
 	for (const luaL_Reg *c = cores; c->name; c++) {
 		lua_pushcfunction(L, c->func);
+		lua_call(L, 0, 1);
 		lua_setfield(L, -2, c->name);
 	}
-	lua_pop(L, 2);
+	lua_pushstring(L, VFLAUNCH_VERSION);
+	lua_setfield(L, -2, "version");
+	lua_setfield(L, LUA_REGISTRYINDEX, CORE);
 	return 0;
 }
 
@@ -90,30 +110,19 @@ lua_State *host_new(void)
 	return L;
 }
 
-/* Message handler: keep a structured error ({message=, status=}) as it is, give a string
- * a traceback in field "traceback" so the reporter can show it only when asked to. */
+/* Message handler: the message and a traceback, for an error the Lua entry point did not
+ * report itself (a bug in vflaunch, or memory exhaustion). */
 static int traceback(lua_State *L)
 {
-	const char *msg;
+	const char *msg = lua_tostring(L, 1);
 
-	if (lua_type(L, 1) == LUA_TTABLE)
-		return 1;
-	msg = lua_tostring(L, 1);
-	if (!msg) {
-		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-			msg = lua_tostring(L, -1);
-		else
-			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-	}
-	lua_createtable(L, 0, 2);
-	lua_pushstring(L, msg);
-	lua_setfield(L, -2, "message");
-	luaL_traceback(L, L, NULL, 1);
-	lua_setfield(L, -2, "traceback");
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	luaL_traceback(L, L, msg, 1);
 	return 1;
 }
 
-int host_pcall(lua_State *L, int nargs, int nresults, int verbose)
+int host_pcall(lua_State *L, int nargs, int nresults)
 {
 	int base = lua_gettop(L) - nargs, status;
 
@@ -123,23 +132,7 @@ int host_pcall(lua_State *L, int nargs, int nresults, int verbose)
 	lua_remove(L, base);
 	if (status == LUA_OK)
 		return 0;
-	if (lua_type(L, -1) == LUA_TTABLE) {
-		int code;
-
-		lua_getfield(L, -1, "message");
-		fprintf(stderr, "vflaunch: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "error");
-		lua_pop(L, 1);
-		if (verbose) {
-			if (lua_getfield(L, -1, "traceback") == LUA_TSTRING)
-				fprintf(stderr, "%s\n", lua_tostring(L, -1));
-			lua_pop(L, 1);
-		}
-		lua_getfield(L, -1, "status");
-		code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 1;
-		lua_pop(L, 2);
-		return code;
-	}
-	fprintf(stderr, "vflaunch: %s\n", lua_tostring(L, -1));
+	fprintf(stderr, "vflaunch: internal error: %s\n", lua_tostring(L, -1));
 	lua_pop(L, 1);
-	return 1;
+	return -1;
 }

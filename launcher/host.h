@@ -5,18 +5,21 @@
 
 #include <lua.h>
 
-/* A fresh state: standard libraries, package.path/cpath stripped of relative entries,
- * the embedded lua/ modules and the C cores in package.preload. NULL when out of memory. */
+/* A fresh state: standard libraries, package.path/cpath stripped of relative entries, the
+ * embedded lua/ modules in package.preload, each loaded with (name, cores) as its `...`, the
+ * table of C cores (bind_*.c) kept in the registry only. NULL when out of memory. */
 lua_State *host_new(void);
 
-/* Call the function below its nargs arguments under a traceback handler. On error, print
- * one line ("vflaunch: MESSAGE") on stderr, the traceback too when verbose, and return
- * the exit status the error carries (1 when it carries none). 0 on success, with nresults
- * results left on the stack. */
-int host_pcall(lua_State *L, int nargs, int nresults, int verbose);
+/* Call the function below its nargs arguments under a traceback handler. 0 on success, with
+ * nresults results left on the stack; on an error (which the Lua entry point should never
+ * let through), print it with its traceback as an internal error and return -1. */
+int host_pcall(lua_State *L, int nargs, int nresults);
 
-/* The C cores the host preloads (bind_*.c). */
+/* The C cores (bind_*.c). */
+int luaopen_core_fs(lua_State *L);
 int luaopen_core_pci(lua_State *L);
+int luaopen_core_qmp(lua_State *L);
+int luaopen_core_sim(lua_State *L);
 int luaopen_core_sys(lua_State *L);
 int luaopen_core_vfio(lua_State *L);
 

@@ -50,48 +50,49 @@ static int exec_search(char *const argv[])
 
 int run_exec(char *const argv[])
 {
-	int err;
-
 	/* Everything we printed must reach its destination before the image is replaced. */
 	fflush(NULL);
-	err = exec_search(argv);
-	fprintf(stderr, "vflaunch: cannot execute %s: %s\n", argv[0], strerror(err));
-	if (err == ENOENT)
-		fprintf(stderr, "vflaunch: install it (Debian: qemu-system-arm or qemu-system-x86) "
-				"or name it with --qemu PATH\n");
-	return err == ENOENT ? EXIT_EXEC_NOTFOUND : EXIT_EXEC_FAILED;
+	return -exec_search(argv);
 }
 
-static volatile sig_atomic_t supervised_pid;
+volatile sig_atomic_t run_forward_pid;
 
-static void forward_signal(int sig)
+int run_spawn(char *const argv[], pid_t *pid)
 {
-	if (supervised_pid > 0)
-		kill((pid_t)supervised_pid, sig);
-}
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t block, old;
+	int err;
 
-int run_supervised(char *const argv[])
-{
-	struct sigaction sa = { .sa_handler = forward_signal };
-	int wstatus = 0;
-	pid_t pid;
-
+	/* A signal between fork and recording the pid would be lost: hold them until then. */
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "vflaunch: cannot start %s: %s\n", argv[0], strerror(errno));
-		return EXIT_EXEC_FAILED;
+	*pid = fork();
+	if (*pid == 0) {
+		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+			signal(sigs[i], SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		err = exec_search(argv);
+		_exit(err == ENOENT ? EXIT_EXEC_NOTFOUND : EXIT_EXEC_FAILED);
 	}
-	if (pid == 0)
-		_exit(run_exec(argv));
-	supervised_pid = pid;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
-	supervised_pid = 0;
+	err = *pid < 0 ? errno : 0;
+	if (*pid > 0)
+		run_forward_pid = *pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return -err;
+}
+
+int run_wait(pid_t pid)
+{
+	int wstatus = 0;
+
+	while (waitpid(pid, &wstatus, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (run_forward_pid == pid)
+		run_forward_pid = 0;
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 }
 

@@ -6,21 +6,28 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Exit statuses as the shell reports them. */
 #define EXIT_EXEC_NOTFOUND 127
 #define EXIT_EXEC_FAILED   126
 
-/* Flush stdio and execvp argv. Returns only on failure: 127 when the binary was not found,
- * 126 when it could not be run, after printing one line that names it and why. */
+/* Flush stdio and exec argv[0] (searching PATH when it has no '/', never handing a file the
+ * kernel cannot execute to /bin/sh). Returns only on failure: -errno (-ENOENT: not found). */
 int run_exec(char *const argv[]);
 
 /* Set by a signal handler: run_capture kills its child and returns when it becomes non-zero. */
 extern volatile sig_atomic_t run_stop_signal;
 
-/* Run argv as a child with our stdio, forwarding SIGINT, SIGTERM and SIGHUP to it, and wait.
- * Returns its exit status (128 + signal when killed; 127/126 when it could not be executed). */
-int run_supervised(char *const argv[]);
+/* The supervised child while run_spawn's caller waits for it: the signal handler forwards
+ * SIGINT, SIGTERM and SIGHUP to it instead of interrupting vflaunch. */
+extern volatile sig_atomic_t run_forward_pid;
+
+/* Start argv as a child with our stdio and default signal dispositions; from the moment it
+ * exists run_forward_pid names it. 0 or -errno. The child exits 127/126 when exec fails. */
+int run_spawn(char *const argv[], pid_t *pid);
+/* Wait for it: its exit status, 128 + signal when killed; -errno when waitpid fails. */
+int run_wait(pid_t pid);
 
 struct run_result {
 	int status;    /* exit status, or 128 + signal number */

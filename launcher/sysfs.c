@@ -102,11 +102,26 @@ int sysfs_read_long(const char *path, long *value)
 	return 0;
 }
 
+static int writes_forbidden;
+
+void sysfs_forbid_writes(void)
+{
+	writes_forbidden = 1;
+}
+
+int sysfs_writes_forbidden(void)
+{
+	return writes_forbidden;
+}
+
 int sysfs_write(const char *path, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t n;
 	int fd, err = 0;
+
+	if (writes_forbidden)
+		return -EROFS;
 
 	/* O_TRUNC is what `echo > attr` does and sysfs ignores it; in a simulated tree it makes
 	 * the file hold the value last written, as an attribute would. */

@@ -20,6 +20,11 @@ int sysfs_read_long(const char *path, long *value);
 /* Write value in one write(2): 0, or -errno (a short write is -EIO). */
 int sysfs_write(const char *path, const char *value);
 
+/* A one-way latch for print-only runs: once set, sysfs_write (and every other host write of
+ * vflaunch: journal, state files, modprobe) fails with -EROFS without touching anything. */
+void sysfs_forbid_writes(void);
+int sysfs_writes_forbidden(void);
+
 /* The last component of a symlink's target (a "driver" link gives "ixgbe"). Length or -errno. */
 int sysfs_link_name(const char *path, char *buf, size_t size);
 

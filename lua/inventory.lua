@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- The host's PCI devices (read by libpci from a sysfs tree): lookup by address and by filter.
-local pci = require "vflaunch.core.pci"
+local _, core = ...
+local pci = core.pci
 local util = require "vflaunch.util"
 
 local M = {}
@@ -25,9 +26,9 @@ function Device:pf()
   return self.physfn and self._inventory.by_address[self.physfn]
 end
 
--- A PF's VFs after giving it exactly n (see vflaunch.set_vfs).
+-- A PF's VFs after giving it exactly n (see vflaunch.set_vfs; the run installs set_vfs).
 function Device:set_vfs(n)
-  return require("vflaunch").set_vfs(self, n)
+  return self._inventory.set_vfs(self, n)
 end
 
 function Device:is_bridge()

@@ -1,5 +1,8 @@
 -- SPDX-License-Identifier: MIT
--- A small JSON encoder: tables with keys 1..n are arrays, others objects with sorted keys.
+-- A small JSON encoder: tables with keys 1..n are arrays, others objects with sorted keys (so
+-- that the same plan is the same bytes on every run and every machine). Strings are emitted as
+-- valid UTF-8, which strict parsers require: a byte that is not part of a UTF-8 sequence
+-- (a driver name from sysfs can hold anything) becomes U+FFFD. Decoding is lua-cjson's.
 local M = {}
 
 M.null = setmetatable({}, { __tojson = function() return "null" end })
@@ -7,8 +10,25 @@ M.null = setmetatable({}, { __tojson = function() return "null" end })
 local ESC = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n",
   ["\r"] = "\\r", ["\t"] = "\\t" }
 
+-- s with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD.
+local function valid_utf8(s)
+  if utf8.len(s) then return s end
+  local out, i = {}, 1
+  while i <= #s do
+    local ok, pos = utf8.len(s, i)
+    if ok then
+      out[#out + 1] = s:sub(i)
+      break
+    end
+    out[#out + 1] = s:sub(i, pos - 1)
+    out[#out + 1] = "\u{FFFD}"
+    i = pos + 1
+  end
+  return table.concat(out)
+end
+
 local function string_value(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
+  return '"' .. valid_utf8(s):gsub('[%c"\\]', function(c)
     return ESC[c] or string.format("\\u%04x", c:byte())
   end) .. '"'
 end

@@ -102,6 +102,16 @@ function M.profile(m)
   return p
 end
 
+-- Bytes of guest RAM vfio pins: QEMU's -m as a number of MiB or with a K/M/G/T suffix.
+function M.memory_bytes(m)
+  local mem = m.memory
+  if mem == nil then return 128 << 20 end -- QEMU's default guest RAM
+  local n, unit = tostring(mem):match("^(%d+)([KMGTkmgt]?)$")
+  if not n then return 0 end
+  local shift = ({ k = 10, m = 20, g = 30, t = 40 })[unit:lower()] or 20
+  return math.tointeger(tonumber(n)) << shift
+end
+
 M.known = "virt (virt-X.Y) or q35 (pc-q35-X.Y)"
 
 return M

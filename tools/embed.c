@@ -41,14 +41,18 @@ int main(int argc, char **argv)
 			return 1;
 	printf("const struct embedded_module embedded_modules[] = {\n");
 	for (int i = 1; i < argc; i++) {
-		const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
-		int len = (int)strcspn(base, ".");
-		/* lua/vflaunch.lua is "vflaunch"; lua/x.lua is "vflaunch.x". */
-		if (len == 8 && !strncmp(base, "vflaunch", 8))
-			printf("\t{\"vflaunch\", ");
-		else
-			printf("\t{\"vflaunch.%.*s\", ", len, base);
-		printf("\"@%s\", src%d, %d},\n", argv[i], i - 1, sizes[i - 1]);
+		/* lua/x.lua is module "vflaunch.x", lua/a/b.lua "vflaunch.a.b"; the chunk name
+		 * "=lua/x.lua" starts with '=', which no file a user runs can have ("@path"). */
+		const char *rel = strncmp(argv[i], "lua/", 4) == 0 ? argv[i] + 4 : argv[i];
+		size_t len = strlen(rel);
+		if (len < 5 || strcmp(rel + len - 4, ".lua") != 0) {
+			fprintf(stderr, "embed: %s: not lua/NAME.lua\n", argv[i]);
+			return 1;
+		}
+		printf("\t{\"vflaunch.");
+		for (size_t k = 0; k < len - 4; k++)
+			putchar(rel[k] == '/' ? '.' : rel[k]);
+		printf("\", \"=%s\", src%d, %d},\n", argv[i], i - 1, sizes[i - 1]);
 	}
 	printf("\t{0, 0, 0, 0}\n};\n");
 	return 0;

@@ -46,17 +46,16 @@ function M.run(name, tests)
 end
 
 -- A finalized and validated machine built by f(vf, m); returns m and the list of problems.
+-- The same steps as a run's (vflaunch.compile), on a machine the test makes itself.
 function M.plan(f, spec)
   local vf = require "vflaunch"
-  local machines = require "vflaunch.machines"
+  local compile = require "vflaunch.compile"
   local topology = require "vflaunch.topology"
   local validate = require "vflaunch.validate"
   -- Not vf.machine: a test builds many machines, and a script may define only one.
   local m = topology.machine(spec or { type = "virt", options = { "gic-version=3" } })
   f(vf, m)
-  local profile = machines.profile(m)
-  local errors = topology.finalize(m, profile)
-  validate.check(m, profile, vf.host, errors)
+  local _, errors = compile.check(m, vf.host)
   return m, errors, validate.format(errors)
 end
 

@@ -1,9 +1,13 @@
 -- SPDX-License-Identifier: MIT
--- --rehearse: boot the planned guest under QEMU (TCG) with an emulated stand-in in the place of
--- each passthrough device, and compare what the guest kernel enumerates with the plan.
+-- Action "rehearse" (--rehearse): boot the planned guest under QEMU (TCG) with an emulated
+-- stand-in in the place of each passthrough device, and compare what the guest kernel
+-- enumerates with the plan. Nothing on the host is touched.
+local _, core = ...
 local render = require "vflaunch.render"
-local sys = require "vflaunch.core.sys"
+local topology = require "vflaunch.topology"
 local util = require "vflaunch.util"
+
+local sys = core.sys
 
 local M = {}
 
@@ -84,22 +88,23 @@ local function planned(m)
   return list
 end
 
--- qemu: the binary the driver picked (and checked against the machine) for the real launch.
-function M.run(m, profile, qemu, opts)
+-- The plan's QEMU binary is the one compile picked (and checked against the machine).
+function M.run(plan, ctx)
+  local m, profile, qemu, opts = plan.machine, plan.profile, plan.qemu, ctx.opts
   local r = rehearsal_machine(m, profile, opts)
   local argv = render.argv(r, qemu, standin_values())
   if opts.verbose then io.stderr:write(render.shell(argv)) end
   local t0 = sys.clock()
-  local res, err = sys.run(argv, opts.timeout, opts.verbose)
+  local res, err = sys.run(argv, opts.timeout or 600, opts.verbose)
   local elapsed = sys.clock() - t0
   if not res then util.fail("rehearsal: cannot start " .. err, err:match("No such file") and 127 or 126) end
-  if res.interrupted then util.fail("rehearsal interrupted", 130) end
+  if res.interrupted then util.fail("rehearsal interrupted", 128 + (sys.pending_signal() or 2)) end
 
   local seen, count, ended = parse_report(res.output)
-  local plan = planned(m)
+  local expected = planned(m)
   local dev_ok, dev_total, port_ok, port_total, missing = 0, 0, 0, 0, {}
   local out = {}
-  for _, p in ipairs(plan) do
+  for _, p in ipairs(expected) do
     local e, got = p.element, seen[p.address]
     local ok = got == p.ids
     if e.kind == "device" then
@@ -116,16 +121,16 @@ function M.run(m, profile, qemu, opts)
     if not ok then missing[#missing + 1] = p end
   end
   if not opts.quiet then
-    io.stdout:write("rehearsal: guest address  device     host device    guest saw\n",
-      table.concat(out, "\n"), #out > 0 and "\n" or "")
+    ctx:out("rehearsal: guest address  device     host device    guest saw\n" ..
+      table.concat(out, "\n") .. (#out > 0 and "\n" or ""))
   end
-  io.stdout:write(string.format("rehearsal: guest saw %d of %d planned devices and %d of %d " ..
+  ctx:out(string.format("rehearsal: guest saw %d of %d planned devices and %d of %d " ..
     "ports at their planned addresses (%d PCI functions in all), %.1f s\n", dev_ok, dev_total,
     port_ok, port_total, count, elapsed))
   if not ended then
     local tail = res.output:sub(-1500)
     util.fail(string.format("rehearsal: the guest did not report (%s, status %d); its last " ..
-      "output:\n%s", res.timed_out and ("timed out after " .. opts.timeout .. " s") or "exited",
+      "output:\n%s", res.timed_out and ("timed out after " .. (opts.timeout or 600) .. " s") or "exited",
       res.status, tail))
   end
   local panic = res.output:match("Kernel panic[^\r\n]*")
@@ -141,7 +146,7 @@ function M.run(m, profile, qemu, opts)
     for i = 1, math.min(#missing, 10) do
       local p = missing[i]
       lines[i] = string.format("%s: %s: planned at %s, %s", p.element.where,
-        require("vflaunch.topology").describe(p.element), p.address,
+        topology.describe(p.element), p.address,
         seen[p.address] and ("the guest has " .. seen[p.address] .. " there") or
         "the guest has nothing there")
     end

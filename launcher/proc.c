@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+// Process facts from /proc: start times and the holders of open files.
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+
+#define PROC(r) ((r) ? (r) : "/proc")
+
+int proc_starttime(const char *procroot, pid_t pid, unsigned long long *start)
+{
+	char path[PATH_MAX], buf[1024], *p;
+	int n;
+
+	if (pid <= 0)
+		return -ESRCH;
+	if ((n = sysfs_path(path, sizeof path, "%s/%d/stat", PROC(procroot), (int)pid)) < 0)
+		return n;
+	if ((n = sysfs_read(path, buf, sizeof buf)) < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	/* comm (field 2) is in parentheses and may hold anything, ')' included: skip past the
+	 * last ')'. Then field 3 is the state; start time is field 22, 20 fields on. */
+	if (!(p = strrchr(buf, ')')))
+		return -EINVAL;
+	p++;
+	for (int field = 3; field < 22; field++) {
+		while (*p == ' ')
+			p++;
+		while (*p && *p != ' ')
+			p++;
+	}
+	while (*p == ' ')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	*start = strtoull(p, &p, 10);
+	if (errno || (*p && *p != ' '))
+		return -EINVAL;
+	return 0;
+}
+
+int proc_alive(const char *procroot, pid_t pid, unsigned long long start)
+{
+	unsigned long long now;
+
+	return proc_starttime(procroot, pid, &now) == 0 && now == start;
+}
+
+void proc_comm(const char *procroot, pid_t pid, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	if (sysfs_path(path, sizeof path, "%s/%d/comm", PROC(procroot), (int)pid) < 0 ||
+	    sysfs_read(path, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+static int all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Append the holders among one process's descriptors. */
+static int scan_fds(const char *procroot, const char *pid, const char *prefix,
+                    struct proc_holder **v, size_t *n, size_t *cap)
+{
+	char dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+
+	if (sysfs_path(dir, sizeof dir, "%s/%s/fd", PROC(procroot), pid) < 0)
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;       /* gone, or not ours to inspect */
+	while ((de = readdir(d))) {
+		if (!all_digits(de->d_name) ||
+		    sysfs_path(link, sizeof link, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		ssize_t len = readlink(link, target, sizeof target - 1);
+		if (len < 0 || (size_t)len < plen)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, prefix, plen) != 0 || (size_t)len >= sizeof (*v)->target)
+			continue;
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 8;
+			struct proc_holder *bigger = realloc(*v, ncap * sizeof **v);
+			if (!bigger) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			*v = bigger;
+			*cap = ncap;
+		}
+		(*v)[*n].pid = (pid_t)strtol(pid, NULL, 10);
+		memcpy((*v)[*n].target, target, (size_t)len + 1);
+		(*n)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+int proc_holders(const char *procroot, const char *prefix, struct proc_holder **out, size_t *count)
+{
+	struct proc_holder *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	DIR *d = opendir(PROC(procroot));
+	if (!d)
+		return -errno;
+	while (rc == 0 && (de = readdir(d)))
+		if (all_digits(de->d_name))
+			rc = scan_fds(procroot, de->d_name, prefix, &v, &n, &cap);
+	closedir(d);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+}

@@ -1,0 +1,77 @@
+-- SPDX-License-Identifier: MIT
+-- vflaunch list: the host's PCI devices with what passthrough needs to know about each.
+-- Names and drivers come from sysfs and pci.ids: they are shown escaped, never raw.
+local json = require "vflaunch.json"
+local util = require "vflaunch.util"
+
+local M = {}
+
+-- IOMMU group -> its members, built once (a lookup per device made --list quadratic).
+local function group_index(inv)
+  local groups = {}
+  for _, d in ipairs(inv.devices) do
+    if d.iommu_group then
+      groups[d.iommu_group] = groups[d.iommu_group] or {}
+      table.insert(groups[d.iommu_group], d)
+    end
+  end
+  return groups
+end
+
+-- Could vfio take this device now? "bound", "yes", or "no: why".
+local function vfio_state(d, groups)
+  if d:is_bridge() then return "no: bridge" end
+  if not d.iommu_group then return "no: no IOMMU group" end
+  for _, o in ipairs(groups[d.iommu_group]) do
+    if o ~= d and not o:is_bridge() and o.driver and o.driver ~= "vfio-pci" and
+        o.driver ~= "pci-stub" then
+      return "no: group " .. d.iommu_group .. " shares " .. o.address .. " (" .. o.driver .. ")"
+    end
+  end
+  return d.driver == "vfio-pci" and "bound" or "yes"
+end
+
+local function relation(d)
+  if d.physfn then return "VF of " .. d.physfn end
+  if d.sriov_totalvfs then return string.format("PF %d/%d VFs", d.sriov_numvfs, d.sriov_totalvfs) end
+  return ""
+end
+
+local function row(d, groups)
+  return util.printable(string.format("%s  %04x:%04x  %-10s  group %-4s  node %-2s  %-18s  " ..
+    "vfio %-6s  %s", d.address, d.vendor, d.device, d.driver or "-", d.iommu_group or "-",
+    d.numa_node or "-", relation(d), vfio_state(d, groups), d:describe()))
+end
+
+local function record(d, groups)
+  return { address = d.address, vendor = d.vendor, device = d.device, class = d.class,
+    vendor_name = d.vendor_name or json.null, device_name = d.device_name or json.null,
+    driver = d.driver or json.null, iommu_group = d.iommu_group or json.null,
+    numa_node = d.numa_node or json.null, physfn = d.physfn or json.null,
+    sriov_totalvfs = d.sriov_totalvfs or json.null,
+    sriov_numvfs = d.sriov_numvfs or json.null, vfs = d.vfs_addresses or json.null,
+    vfio = vfio_state(d, groups) }
+end
+
+function M.run(ctx)
+  local inv = ctx:host()
+  local groups = group_index(inv)
+  local list = {}
+  for _, d in ipairs(inv.devices) do
+    if not ctx.opts.vfs or d.physfn or d.sriov_totalvfs then list[#list + 1] = d end
+  end
+  if ctx.opts.json then
+    local out = {}
+    for i, d in ipairs(list) do out[i] = record(d, groups) end
+    ctx:out(json.encode(out) .. "\n")
+    return 0
+  end
+  local lines = { "address       ids        driver      group       node     SR-IOV" ..
+    "              vfio         name" }
+  for _, d in ipairs(list) do lines[#lines + 1] = row(d, groups) end
+  lines[#lines + 1] = ""
+  ctx:out(table.concat(lines, "\n"))
+  return 0
+end
+
+return M

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: MIT
+# Sourced by run.sh: launches that last. Named launches keep their state under DIR/run/vflaunch;
+# status shows them; a second launch of a name, or of a held device, is refused naming the
+# first; restore refuses a live guest before writing anything; stop ends one guest only; the
+# host lock makes a second vflaunch wait. QEMU is tests/cli/fake-qemu.sh (it holds /dev/vfio/N
+# like QEMU), or a real QEMU for the QMP stop.
+
+mkhost "$tmp/lh"
+export FAKE_QEMU_ROOT="$tmp/lh" FAKE_QEMU_LOG="$tmp/fq.log"
+state=$tmp/lh/run/vflaunch
+# wait_for FILE PATTERN: up to 10 s for a line in FILE.
+wait_for() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -gt 100 ] && return 1; sleep 0.1
+	done
+}
+guest() { # guest NAME ADDR...: a script for a machine NAME with those devices
+	f=$tmp/$1.lua n=$1
+	shift
+	{ printf 'local vf = require "vflaunch"\nlocal m = vf.machine{ name = "%s", memory = "256M" }\n' "$n"
+	  for a in "$@"; do printf 'm:root_port():add("%s")\n' "$a"; done; } >"$f"
+}
+guest guest-a 0002:81:10.0 0002:81:10.2
+guest guest-b 0002:81:10.2 0002:81:10.4
+treestate "$tmp/lh" >"$tmp/lh.before"
+
+"$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/guest-a.lua" >"$tmp/a.out" 2>&1 &
+apid=$!
+check "launch a: QEMU started" wait_for "$FAKE_QEMU_LOG" "started $apid"
+
+expect "status" 0 "" "$vf" --root "$tmp/lh" status
+grep -q "^guest-a *running *$apid " "$tmp/out" && ok || { bad "status: guest-a not running as $apid"; cat "$tmp/out"; }
+grep -q "^  0002:81:10.0 -> 0000:0[0-9a-f]:00.0  hostdev1" "$tmp/out" && ok || bad "status: no host -> guest address"
+grep -q "^free VFs: 124 " "$tmp/out" && ok || { bad "status: free VFs"; tail -n 1 "$tmp/out"; }
+expect "status --json" 0 "" "$vf" --root "$tmp/lh" status --json
+check "status --json is one document" is_json "$tmp/out"
+[ "$(jq -r '.launches[0].state' "$tmp/out")" = running ] && ok || bad "status --json: state"
+[ "$(jq -r '.launches[0].devices | length' "$tmp/out")" = 2 ] && ok || bad "status --json: devices"
+expect "status NAME" 0 "" "$vf" --root "$tmp/lh" status guest-a
+expect "status unknown" 1 "no launch named 'zz'" "$vf" --root "$tmp/lh" status zz
+
+# One live launch per name; a device held by a live launch is refused, naming it.
+expect "name clash" 3 "a launch named 'guest-a' is running (pid $apid, since " \
+	"$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/guest-a.lua"
+expect "device held" 3 "host device 0002:81:10.2 is held by launch 'guest-a' (pid $apid" \
+	"$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/guest-b.lua"
+# Even with no launch record, a group another process has open is refused.
+mv "$state/guest-a" "$tmp/guest-a.hidden"
+expect "group open by a process" 3 "IOMMU group [0-9]* of 0002:81:10.2 is open by pid $apid (fake-qemu.sh)" \
+	"$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/guest-b.lua"
+mv "$tmp/guest-a.hidden" "$state/guest-a"
+
+# restore refuses a live guest at once and writes nothing; without a name it leaves it alone.
+expect "restore live" 3 "launch 'guest-a' is running (pid $apid" "$vf" --root "$tmp/lh" restore guest-a
+expect "restore all leaves the live one" 0 "" "$vf" --root "$tmp/lh" restore
+check "restore: guest-a still runs" kill -0 "$apid"
+check "restore: its record stays" test -e "$state/guest-a/launch.json"
+
+# A pid that lives but is another process now (its start time differs) is not the guest.
+mkdir -m 0700 "$state/ghost"
+printf '{"name":"ghost","pid":%d,"start":1,"state":"running","started":1}\n' "$$" >"$state/ghost/launch.json"
+expect "status of a reused pid" 0 "" "$vf" --root "$tmp/lh" status ghost
+grep -q "^ghost *exited" "$tmp/out" && ok || { bad "reused pid taken for a live guest"; cat "$tmp/out"; }
+expect "restore of a reused pid" 0 "" "$vf" --root "$tmp/lh" restore ghost
+check "restore ghost: its record is gone" test ! -e "$state/ghost"
+
+# free = true: devices no live launch holds.
+printf 'local vf = require "vflaunch"\nlocal m = vf.machine{ name = "guest-c", memory = "256M" }\nlocal f = vf.vfs{ vendor = 0x8086, free = true }\nm:root_port():add(f[1])\nm:root_port():add(f[2])\n' >"$tmp/guest-c.lua"
+expect "free = true" 0 "" "$vf" --root "$tmp/lh" -n "$tmp/guest-c.lua"
+! grep -q "host=0002:81:10.0\|host=0002:81:10.2" "$tmp/out" && grep -q "host=0002:81:10.1," "$tmp/out" && ok || { bad "free = true took a held VF"; grep host= "$tmp/out"; }
+
+# stop ends guest-a (no monitor on the stand-in: SIGTERM) and gives back only its devices.
+expect "stop" 0 "guest-a: QEMU has exited" "$vf" --root "$tmp/lh" stop guest-a --timeout 5
+grep -q TERM "$FAKE_QEMU_LOG" && ok || bad "stop: QEMU got no SIGTERM"
+wait "$apid"
+check "stop: the record is gone" test ! -e "$state/guest-a"
+treestate "$tmp/lh" >"$tmp/lh.after"
+check "stop: the tree is as before" cmp -s "$tmp/lh.before" "$tmp/lh.after"
+expect "stop unknown" 3 "no launch named 'guest-a'" "$vf" --root "$tmp/lh" stop guest-a
+
+# Supervised: SIGTERM reaches QEMU, the exit status is QEMU's, the record says how it ended.
+: >"$FAKE_QEMU_LOG"
+"$vf" --root "$tmp/lh" --supervise --qemu tests/cli/fake-qemu.sh "$tmp/guest-a.lua" >"$tmp/s.out" 2>&1 &
+spid=$!
+check "supervised: QEMU started" wait_for "$FAKE_QEMU_LOG" started
+qpid=$(sed -n 's/^started //p' "$FAKE_QEMU_LOG")
+expect "supervised: status" 0 "" "$vf" --root "$tmp/lh" status guest-a
+grep -q "^guest-a *running *$qpid " "$tmp/out" && ok || { bad "supervised: status does not name QEMU's pid $qpid"; cat "$tmp/out"; }
+kill -TERM "$spid"
+wait "$spid"
+st=$?
+[ "$st" -eq 143 ] && ok || { bad "supervised: exit $st, want QEMU's 143"; cat "$tmp/s.out"; }
+grep -q "QEMU exited (status 143)" "$tmp/s.out" && ok || bad "supervised: no word on QEMU's end"
+expect "supervised: status after" 0 "" "$vf" --root "$tmp/lh" status guest-a
+grep -q "^guest-a *exited" "$tmp/out" && grep -q "QEMU exited with status 143" "$tmp/out" && ok || { bad "supervised: status after exit"; cat "$tmp/out"; }
+expect "restore cleans an exited launch" 0 "" "$vf" --root "$tmp/lh" restore
+check "restore: the exited record is gone" test ! -e "$state/guest-a"
+
+# The supervisor killed: QEMU runs on and holds the devices; restore refuses until it is gone.
+: >"$FAKE_QEMU_LOG"
+"$vf" --root "$tmp/lh" --supervise --qemu tests/cli/fake-qemu.sh "$tmp/guest-a.lua" >"$tmp/s.out" 2>&1 &
+spid=$!
+check "supervised 2: QEMU started" wait_for "$FAKE_QEMU_LOG" started
+qpid=$(sed -n 's/^started //p' "$FAKE_QEMU_LOG")
+kill -KILL "$spid"
+wait "$spid" 2>/dev/null
+expect "supervisor killed: restore refused" 3 "launch 'guest-a' is running (pid $qpid" "$vf" --root "$tmp/lh" restore guest-a
+kill -TERM "$qpid"
+i=0; while kill -0 "$qpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect "supervisor killed: restore after QEMU" 0 "" "$vf" --root "$tmp/lh" restore guest-a
+check "supervisor killed: the record is gone" test ! -e "$state/guest-a"
+unset FAKE_QEMU_ROOT FAKE_QEMU_LOG
+
+# The host lock: a second vflaunch waits for the first, says so, then goes on.
+flock "$state/lock" sleep 2 &
+sleep 0.3
+expect "lock: a launch waits" 0 "waiting for another vflaunch" "$vf" --root "$tmp/lh" --qemu /bin/true tests/cli/ports-only.lua
+wait
+
+# stop over QMP: a real QEMU (paused, no display) with the launch's monitor socket.
+if command -v qemu-system-aarch64 >/dev/null 2>&1; then
+	printf 'local vf = require "vflaunch"\nlocal m = vf.machine{ name = "q", memory = "128M", args = {"-S", "-display", "none", "-nodefaults"} }\nm:root_port()\n' >"$tmp/q.lua"
+	"$vf" --root "$tmp/lh" "$tmp/q.lua" >"$tmp/q.out" 2>&1 &
+	qpid=$!
+	i=0; while [ ! -S "$state/q/qmp.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	expect "stop over QMP" 0 "q: QEMU has exited" "$vf" --root "$tmp/lh" -v stop q --timeout 10
+	grep -q "q: QEMU was asked to quit over QMP" "$tmp/err" && ok || bad "stop: QMP was not used"
+	wait "$qpid"
+	check "stop over QMP: the record is gone" test ! -e "$state/q"
+fi

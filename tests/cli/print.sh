@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+# Sourced by run.sh: print-only runs. --dry-run read back by sh gives exactly the argv of --json;
+# stdout carries one document and a write error fails the run; nothing on the host changes.
+
+for s in scripts/big-guest.lua tests/cli/quoting.lua; do
+	"$vf" --simulate -n "$s" >"$tmp/run.sh" 2>"$tmp/err" || { bad "$s: dry-run failed"; cat "$tmp/err"; continue; }
+	"$vf" --simulate --json "$s" >"$tmp/plan.json" 2>>"$tmp/err" || { bad "$s: json failed"; continue; }
+	# Replace the command word by a printer of its arguments, NUL-terminated.
+	{ printf 'words() { for w in "$@"; do printf "%%s\\0" "$w"; done; }\nwords '; cat "$tmp/run.sh"; } >"$tmp/words.sh"
+	sh "$tmp/words.sh" >"$tmp/words" || { bad "$s: sh could not parse the dry run"; continue; }
+	"$vf" --simulate -q tests/cli/compare-argv.lua "$tmp/plan.json" "$tmp/words" >/dev/null 2>"$tmp/err" \
+		&& ok || { bad "$s: dry-run words differ from --json argv"; cat "$tmp/err"; }
+	check "$s: --json is one JSON document" is_json "$tmp/plan.json"
+done
+grep -q 'dumpdtb=/tmp/a,,b.dtb' "$tmp/plan.json" && ok || bad "a comma in a QEMU option value is not doubled"
+
+# D13: -v does not add to stdout; --json stays one document with -v.
+expect "json verbose" 0 "" "$vf" --simulate -v --json scripts/big-guest.lua
+check "--json -v is one JSON document" is_json "$tmp/out"
+# D13: a write error fails the run (a full disk, a closed stdout).
+for a in -n --json -t; do
+	"$vf" --simulate $a scripts/two-vfs.lua >/dev/full 2>"$tmp/err"
+	st=$?
+	[ "$st" -ne 0 ] && grep -q "cannot write the output" "$tmp/err" && ok || bad "$a to /dev/full: exit $st"
+	"$vf" --simulate $a scripts/two-vfs.lua >&- 2>"$tmp/err"
+	st=$?
+	[ "$st" -ne 0 ] && grep -q "cannot write the output" "$tmp/err" && ok || bad "$a to a closed stdout: exit $st"
+done
+"$vf" list --simulate >/dev/full 2>"$tmp/err" && bad "list to /dev/full: exit 0" || ok
+
+# Print-only runs write nothing, even against a tree where a launch would bind: no state
+# directory, no journal, the tree as it was.
+mkhost "$tmp/ro"
+vfdir=$(readlink -f "$tmp/ro/sys/bus/pci/devices/0002:81:10.0")
+mkdir -p "$tmp/ro/sys/bus/pci/drivers/ixgbevf"
+ln -sfn "$(realpath --relative-to="$vfdir" "$tmp/ro/sys/bus/pci/drivers/ixgbevf")" "$vfdir/driver"
+treestate "$tmp/ro" >"$tmp/ro.before"
+printf 'local vf = require "vflaunch"\nlocal m = vf.machine{}\nm:add("0002:81:10.0")\n' >"$tmp/one.lua"
+for a in -n -t --json; do
+	expect "print-only $a on a tree" 0 "" "$vf" --sysfs "$tmp/ro/sys" $a "$tmp/one.lua"
+done
+treestate "$tmp/ro" >"$tmp/ro.after"
+check "print-only: the tree is unchanged" cmp -s "$tmp/ro.before" "$tmp/ro.after"
+check "print-only: no state written" test ! -e "$tmp/ro/run/vflaunch"
+# D9: the C cores are not reachable from a script, and even a core call could not write during
+# a print-only run (the C side latches writes off).
+printf 'local ok = pcall(require, "vflaunch.core.vfio")\nprint(ok and "REACHED" or "HIDDEN")\n' >"$tmp/core.lua"
+expect "core hidden" 0 "" "$vf" --simulate "$tmp/core.lua"
+grep -q HIDDEN "$tmp/out" && ok || bad "vflaunch.core.vfio is reachable from a script"
+
+# D20: names from sysfs never reach the terminal raw: an escape sequence and a newline in a
+# driver name are shown escaped, and cannot forge a row.
+mkhost "$tmp/esc"
+# (libpci reads the driver from a relative link, as the kernel makes it.)
+relink() { # relink DIR ADDR DRIVER: the device's driver link names DRIVER
+	d=$(readlink -f "$1/sys/bus/pci/devices/$2")
+	mkdir -p "$1/sys/bus/pci/drivers/$3"
+	ln -sfn "$(realpath --relative-to="$d" "$1/sys/bus/pci/drivers/$3")" "$d/driver"
+}
+evil=$(printf 'ev\033[2Jil\nFAKE 0000:00:00.0')
+relink "$tmp/esc" 0002:81:10.2 "$evil"
+expect "list escapes" 0 "" "$vf" list --sysfs "$tmp/esc/sys"
+! grep -q "$(printf '\033')" "$tmp/out" && ok || bad "list: an escape sequence reached stdout"
+! grep -q "^FAKE" "$tmp/out" && ok || bad "list: a driver name forged a row"
+grep -q 'ev\\x1b\[2Jil\\x0aFAKE' "$tmp/out" && ok || bad "list: the escaped name is not shown"
+expect "list --json escapes" 0 "" "$vf" list --json --sysfs "$tmp/esc/sys"
+check "list --json with a hostile name is valid JSON" is_json "$tmp/out"
+# D13: a byte that is not UTF-8 in a driver name: JSON stays valid UTF-8.
+relink "$tmp/esc" 0002:81:10.4 "$(printf 'drv\377x')"
+expect "list --json not UTF-8" 0 "" "$vf" list --json --sysfs "$tmp/esc/sys"
+grep -q "$(printf '"driver":"drv\357\277\275x"')" "$tmp/out" && ok || bad "list --json: the stray byte is not U+FFFD"
+check "list --json with a non-UTF-8 name is valid JSON" is_json "$tmp/out"
+
+expect "list large" 0 "" "$vf" list --simulate=large
+[ "$(wc -l <"$tmp/out")" -gt 2000 ] && ok || bad "list large: $(wc -l <"$tmp/out") lines"
+expect "list --vfs --json" 0 "" "$vf" --list --vfs --json --simulate=82599
+check "list --vfs --json" is_json "$tmp/out"
