@@ -360,17 +360,15 @@ int journal_restore(const char *root, struct journal *j, char *err, size_t errle
 
 		if (e->state == JOURNAL_RESTORED)
 			continue;
-		if (e->kind == JOURNAL_DEVICE) {
+		/* vfio_restore and sriov_restore read the state back: > 0 given back, 0 already
+		 * so, -ENODEV only when the device or PF no longer exists (a VF removed with its
+		 * PF's count: nothing left to give back). */
+		if (e->kind == JOURNAL_DEVICE)
 			rc = vfio_restore(root, e->addr, e->driver, e->override, why, sizeof why);
-			if (rc == -ENODEV)
-				rc = 0;  /* a VF removed with its PF's count: nothing left to give back */
-		} else {
-			/* Autoprobe first, so VFs the count brings back probe as they once did. */
-			if (e->autoprobe >= 0)
-				rc = sriov_set_autoprobe(root, e->addr, e->autoprobe, why, sizeof why);
-			if (rc == 0)
-				rc = sriov_set_numvfs(root, e->addr, e->numvfs, -1, why, sizeof why);
-		}
+		else
+			rc = sriov_restore(root, e->addr, e->numvfs, e->autoprobe, why, sizeof why);
+		if (rc > 0 || rc == -ENODEV)
+			rc = 0;
 		if (rc == 0) {
 			e->state = JOURNAL_RESTORED;
 			rc = journal_save(j, why, sizeof why);
