@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: MIT
-// Lua binding "vflaunch.core.vfio": binding, SR-IOV, IOMMU groups, host checks, the journal.
+// Lua binding "vflaunch.core.vfio": binding, SR-IOV, IOMMU groups, host checks (and, until the
+// Lua side moves to vflaunch.core.journal, the journal as path strings).
 // Every sysfs function takes the sysfs root first (nil: "/sys"). Bad arguments raise; host
 // failures return nil, "step: path: strerror", errno. Absent strings (no driver) stay nil.
+#include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <lua.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "journal.h"
+#include "sysfs.h"
 #include "vfio.h"
 
 #define BOX "vflaunch.vfio.box"
@@ -101,8 +108,7 @@ static int lvfio_bind(lua_State *L)
 	const char *driver = luaL_optstring(L, 3, "vfio-pci");
 	char err[ERRLEN];
 
-	luaL_argcheck(L, driver[0] && !strchr(driver, '/') && !strchr(driver, '\n'), 3,
-		      "not a driver name");
+	luaL_argcheck(L, vfio_driver_ok(driver), 3, "not a kernel driver name");
 	return ok(L, vfio_bind_driver(root, addr, driver, err, sizeof err), err);
 }
 
@@ -183,137 +189,145 @@ static int lvfio_iommu_present(lua_State *L)
 	return 1;
 }
 
-/* Fields of the journal entry on top of the stack; a bad one raises naming the entry. */
-static const char *field_str(lua_State *L, int arg, lua_Integer i, const char *key, const char *def)
-{
-	const char *s;
-	int t = lua_getfield(L, -1, key);
+/* ---- The journal as path strings: the API hostprep.lua and driver.lua use until their
+ * rewrite moves them to vflaunch.core.journal (bind_journal.c). Thin wrappers over that
+ * object and journal.c; they go when the Lua side no longer calls them. ---- */
 
-	if (t == LUA_TNIL) {
-		lua_pop(L, 1);
-		return def;
-	}
-	if (t != LUA_TSTRING)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: %s is not a string", i, key));
-	s = lua_tostring(L, -1);
-	lua_pop(L, 1);          /* the table still holds the string */
-	return s;
+/* The journal module's function name called with the values from index first to the top;
+ * its results replace them. Raises what it raises (bad arguments). */
+static void call_journal(lua_State *L, const char *name, int first, int nresults)
+{
+	luaL_requiref(L, "vflaunch.core.journal", luaopen_core_journal, 0);
+	lua_getfield(L, -1, name);
+	lua_remove(L, -2);
+	lua_insert(L, first);
+	lua_call(L, lua_gettop(L) - first, nresults);
 }
 
-static lua_Integer field_int(lua_State *L, int arg, lua_Integer i, const char *key, lua_Integer def,
-                             lua_Integer lo, lua_Integer hi)
+/* The method name of the journal object at obj, called with the value at arg (0: none). */
+static void call_method(lua_State *L, int obj, const char *name, int arg, int nresults)
 {
-	int isint, t = lua_getfield(L, -1, key);
-	lua_Integer v = t == LUA_TNIL ? def : lua_tointegerx(L, -1, &isint);
-
-	if (t != LUA_TNIL && (!isint || v < lo || v > hi))
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: %s is not an integer in %I..%I",
-		                                      i, key, lo, hi));
-	lua_pop(L, 1);
-	return v;
-}
-
-static int option(const char *s, const char *const *names)
-{
-	for (int k = 0; s && names[k]; k++)
-		if (strcmp(s, names[k]) == 0)
-			return k;
-	return -1;
-}
-
-/* Journal entry i (on top of the stack) into e; raises before anything is held. */
-static void check_entry(lua_State *L, int arg, lua_Integer i, struct journal_entry *e)
-{
-	static const char *const kinds[] = { "device", "sriov", NULL };
-	static const char *const states[] = { "recorded", "applied", "restored", NULL };
-	const char *addr, *drv, *ovr;
-	int kind, state;
-
-	memset(e, 0, sizeof *e);
-	if (!lua_istable(L, -1))
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I is not a table", i));
-	if ((kind = option(field_str(L, arg, i, "kind", NULL), kinds)) < 0)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: kind is \"device\" or \"sriov\"", i));
-	if ((state = option(field_str(L, arg, i, "state", "recorded"), states)) < 0)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: state is \"recorded\", "
-		                                      "\"applied\" or \"restored\"", i));
-	addr = field_str(L, arg, i, "addr", "");
-	drv = field_str(L, arg, i, "driver", "");
-	ovr = field_str(L, arg, i, "override", "");
-	if (!vfio_addr_ok(addr) || strlen(drv) >= sizeof e->driver || strlen(ovr) >= sizeof e->override)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: bad addr, or driver or "
-		                                      "override too long", i));
-	e->kind = (enum journal_kind)kind;
-	e->state = (enum journal_state)state;
-	memcpy(e->addr, addr, strlen(addr) + 1);
-	memcpy(e->driver, drv, strlen(drv) + 1);
-	memcpy(e->override, ovr, strlen(ovr) + 1);
-	e->numvfs = (int)field_int(L, arg, i, "numvfs", 0, 0, 65535);
-	e->autoprobe = (int)field_int(L, arg, i, "autoprobe", -1, -1, 1);
+	lua_getfield(L, obj, name);
+	lua_pushvalue(L, obj);
+	if (arg)
+		lua_pushvalue(L, arg);
+	lua_call(L, arg ? 2 : 1, nresults);
 }
 
 /* journal_add(path, {entry, ...}) -> true | nil, message, errno. Entries already in the
  * journal keep their first (original) record. Saved before it returns. */
 static int lvfio_journal_add(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	luaL_checkstring(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	lua_Integer n = luaL_len(L, 2);
-	struct journal_entry *e = lua_newuserdatauv(L, sizeof *e * (size_t)(n > 0 ? n : 1), 0);
-	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc;
+	lua_settop(L, 2);
+	lua_pushvalue(L, 1);
+	call_journal(L, "open", 3, 3);          /* 3: obj | nil, 4: msg, 5: errno */
+	if (lua_isnil(L, 3))
+		return 3;
+	lua_settop(L, 3);
+	call_method(L, 3, "add", 2, 3);         /* 4: n | nil, 5: msg, 6: errno */
+	if (lua_isnil(L, 4))
+		return 3;
+	lua_pushboolean(L, 1);
+	return 1;
+}
 
-	for (lua_Integer i = 1; i <= n; i++) {
-		lua_rawgeti(L, 2, i);
-		check_entry(L, 2, i, &e[i - 1]);
-		lua_pop(L, 1);
+/* journal_read(path) -> { {kind=, addr=, driver=, override=, numvfs=, autoprobe=, state=}, ... } */
+static int lvfio_journal_read(lua_State *L)
+{
+	luaL_checkstring(L, 1);
+	lua_settop(L, 1);
+	lua_pushvalue(L, 1);
+	call_journal(L, "open", 2, 3);          /* 2: obj | nil, 3: msg, 4: errno */
+	if (lua_isnil(L, 2))
+		return 3;
+	lua_settop(L, 2);
+	call_method(L, 2, "entries", 0, 1);
+	return 1;
+}
+
+/* The directory and naming policy journal.c no longer has (the lead's state-directory code
+ * replaces it): dir created 0700 when missing, names by time and pid so they sort by age. */
+static int compat_journal_name(const char *dir, char *path, size_t size, char *err, size_t errlen)
+{
+	char stamp[32];
+	struct stat sb;
+	struct timespec now;
+	struct tm tm;
+
+	if (sysfs_writes_forbidden()) {
+		snprintf(err, errlen, "%s: not created: this run is print-only", dir);
+		return -EROFS;
 	}
-	/* From here to journal_free nothing raises. */
-	if ((rc = journal_load(&b->j, path, err, sizeof err)) < 0)
-		return fail(L, rc, err);
-	for (lua_Integer i = 0; i < n && rc >= 0; i++)
-		rc = journal_add(&b->j, &e[i]);
-	if (rc < 0)
-		snprintf(err, sizeof err, "%s: %s", path, strerror(-rc));
-	else
-		rc = journal_save(&b->j, err, sizeof err);
-	journal_free(&b->j);
-	return ok(L, rc, err);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		int rc = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", dir);
+		return -ENOTDIR;
+	}
+	/* Nanoseconds too: names must differ and sort by age even within one second. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", gmtime_r(&now.tv_sec, &tm));
+	if (snprintf(path, size, "%s/%s.%09ldZ-%ld.journal", dir, stamp, now.tv_nsec,
+	             (long)getpid()) >= (int)size) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 /* journal_create([dir]) -> path | nil, message, errno (dir: /run/vflaunch) */
 static int lvfio_journal_create(lua_State *L)
 {
-	const char *dir = luaL_optstring(L, 1, NULL);
+	const char *dir = luaL_optstring(L, 1, "/run/vflaunch");
 	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc = journal_create(&b->j, dir, err, sizeof err);
+	char path[JOURNAL_PATHLEN], err[ERRLEN];
+	int rc = compat_journal_name(dir, path, sizeof path, err, sizeof err);
+
+	if (rc == 0)
+		rc = journal_create(&b->j, path, err, sizeof err);
 	if (rc < 0)
 		return fail(L, rc, err);
 	lua_pushstring(L, b->j.path);
 	return 1;
 }
 
-/* journal_latest([dir]) -> path | nil, message, errno */
+/* journal_latest([dir]) -> path | nil, message, errno: the newest *.journal by name */
 static int lvfio_journal_latest(lua_State *L)
 {
-	const char *dir = luaL_optstring(L, 1, NULL);
-	char path[JOURNAL_PATHLEN], err[ERRLEN];
-	int rc = journal_latest(dir, path, sizeof path);
-	if (rc < 0) {
-		snprintf(err, sizeof err, "%s: %s", dir ? dir : JOURNAL_DIR,
-		         rc == -ENOENT ? "no journal" : strerror(-rc));
+	const char *dir = luaL_optstring(L, 1, "/run/vflaunch");
+	char best[NAME_MAX + 1] = "", err[ERRLEN];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		int rc = -errno;
+		snprintf(err, sizeof err, "%s: %s", dir, strerror(-rc));
 		return fail(L, rc, err);
 	}
-	lua_pushstring(L, path);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] != '.' && len > 8 && strcmp(de->d_name + len - 8, ".journal") == 0 &&
+		    strcmp(de->d_name, best) > 0)
+			memcpy(best, de->d_name, len + 1);
+	}
+	closedir(d);
+	if (!best[0]) {
+		snprintf(err, sizeof err, "%s: no journal", dir);
+		return fail(L, -ENOENT, err);
+	}
+	lua_pushfstring(L, "%s/%s", dir, best);
 	return 1;
 }
 
 /* journal_mark(path, index, state) -> true | nil, message, errno; index counts from 1 */
 static int lvfio_journal_mark(lua_State *L)
 {
-	static const char *const states[] = { "recorded", "applied", "restored", NULL };
+	static const char *const states[] = { "recorded", "applied", "restored", "gone", NULL };
 	const char *path = luaL_checkstring(L, 1);
 	lua_Integer i = luaL_checkinteger(L, 2);
 	int st = luaL_checkoption(L, 3, NULL, states);
@@ -333,37 +347,8 @@ static int lvfio_journal_mark(lua_State *L)
 	return ok(L, rc, err);
 }
 
-/* journal_read(path) -> { {kind=, addr=, driver=, override=, numvfs=, autoprobe=, state=}, ... } */
-static int lvfio_journal_read(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc = journal_load(&b->j, path, err, sizeof err);
-	if (rc < 0)
-		return fail(L, rc, err);
-	lua_createtable(L, (int)b->j.count, 0);
-	for (size_t i = 0; i < b->j.count; i++) {
-		const struct journal_entry *e = &b->j.entries[i];
-		lua_createtable(L, 0, 6);
-		set_str(L, "kind", e->kind == JOURNAL_DEVICE ? "device" : "sriov");
-		set_str(L, "addr", e->addr);
-		set_str(L, "state", journal_state_name(e->state));
-		if (e->kind == JOURNAL_DEVICE) {
-			set_str(L, "driver", e->driver);
-			set_str(L, "override", e->override);
-		} else {
-			set_int(L, "numvfs", e->numvfs);
-			set_int(L, "autoprobe", e->autoprobe);
-		}
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
-	journal_free(&b->j);
-	return 1;
-}
-
 /* journal_restore(path [, root]) -> true | nil, message, errno (the first failure; the
- * rest was still given back) */
+ * rest was still tried). A device the original driver did not take back is a failure. */
 static int lvfio_journal_restore(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1), *root = luaL_optstring(L, 2, NULL);

@@ -49,6 +49,7 @@ static void keep_absolute(lua_State *L, const char *field)
 }
 
 static const luaL_Reg cores[] = {
+	{ "vflaunch.core.journal", luaopen_core_journal },
 	{ "vflaunch.core.pci", luaopen_core_pci },
 	{ "vflaunch.core.sys", luaopen_core_sys },
 	{ "vflaunch.core.vfio", luaopen_core_vfio },

@@ -16,6 +16,7 @@ lua_State *host_new(void);
 int host_pcall(lua_State *L, int nargs, int nresults, int verbose);
 
 /* The C cores the host preloads (bind_*.c). */
+int luaopen_core_journal(lua_State *L);
 int luaopen_core_pci(lua_State *L);
 int luaopen_core_sys(lua_State *L);
 int luaopen_core_vfio(lua_State *L);
