@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Lua binding "vflaunch.core.vfio": binding, SR-IOV, IOMMU groups, host checks, the journal.
+// Lua binding "vfio" of vflaunch's core: binding, SR-IOV, IOMMU groups, host checks.
 // Every sysfs function takes the sysfs root first (nil: "/sys"). Bad arguments raise; host
 // failures return nil, "step: path: strerror", errno. Absent strings (no driver) stay nil.
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "host.h"
-#include "journal.h"
+#include "sysfs.h"
 #include "vfio.h"
 
 #define BOX "vflaunch.vfio.box"
@@ -21,7 +21,6 @@
  * the result): the box owns it, so __gc frees it if the function never gets to. */
 struct box {
 	void *mem;
-	struct journal j;
 };
 
 static int box_gc(lua_State *L)
@@ -29,7 +28,6 @@ static int box_gc(lua_State *L)
 	struct box *b = luaL_checkudata(L, 1, BOX);
 	free(b->mem);
 	b->mem = NULL;
-	journal_free(&b->j);
 	return 0;
 }
 
@@ -101,8 +99,7 @@ static int lvfio_bind(lua_State *L)
 	const char *driver = luaL_optstring(L, 3, "vfio-pci");
 	char err[ERRLEN];
 
-	luaL_argcheck(L, driver[0] && !strchr(driver, '/') && !strchr(driver, '\n'), 3,
-		      "not a driver name");
+	luaL_argcheck(L, vfio_driver_ok(driver), 3, "not a kernel driver name");
 	return ok(L, vfio_bind_driver(root, addr, driver, err, sizeof err), err);
 }
 
@@ -181,199 +178,6 @@ static int lvfio_iommu_present(lua_State *L)
 {
 	lua_pushboolean(L, vfio_iommu_present(luaL_optstring(L, 1, NULL)));
 	return 1;
-}
-
-/* Fields of the journal entry on top of the stack; a bad one raises naming the entry. */
-static const char *field_str(lua_State *L, int arg, lua_Integer i, const char *key, const char *def)
-{
-	const char *s;
-	int t = lua_getfield(L, -1, key);
-
-	if (t == LUA_TNIL) {
-		lua_pop(L, 1);
-		return def;
-	}
-	if (t != LUA_TSTRING)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: %s is not a string", i, key));
-	s = lua_tostring(L, -1);
-	lua_pop(L, 1);          /* the table still holds the string */
-	return s;
-}
-
-static lua_Integer field_int(lua_State *L, int arg, lua_Integer i, const char *key, lua_Integer def,
-                             lua_Integer lo, lua_Integer hi)
-{
-	int isint, t = lua_getfield(L, -1, key);
-	lua_Integer v = t == LUA_TNIL ? def : lua_tointegerx(L, -1, &isint);
-
-	if (t != LUA_TNIL && (!isint || v < lo || v > hi))
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: %s is not an integer in %I..%I",
-		                                      i, key, lo, hi));
-	lua_pop(L, 1);
-	return v;
-}
-
-static int option(const char *s, const char *const *names)
-{
-	for (int k = 0; s && names[k]; k++)
-		if (strcmp(s, names[k]) == 0)
-			return k;
-	return -1;
-}
-
-/* Journal entry i (on top of the stack) into e; raises before anything is held. */
-static void check_entry(lua_State *L, int arg, lua_Integer i, struct journal_entry *e)
-{
-	static const char *const kinds[] = { "device", "sriov", NULL };
-	static const char *const states[] = { "recorded", "applied", "restored", NULL };
-	const char *addr, *drv, *ovr;
-	int kind, state;
-
-	memset(e, 0, sizeof *e);
-	if (!lua_istable(L, -1))
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I is not a table", i));
-	if ((kind = option(field_str(L, arg, i, "kind", NULL), kinds)) < 0)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: kind is \"device\" or \"sriov\"", i));
-	if ((state = option(field_str(L, arg, i, "state", "recorded"), states)) < 0)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: state is \"recorded\", "
-		                                      "\"applied\" or \"restored\"", i));
-	addr = field_str(L, arg, i, "addr", "");
-	drv = field_str(L, arg, i, "driver", "");
-	ovr = field_str(L, arg, i, "override", "");
-	if (!vfio_addr_ok(addr) || strlen(drv) >= sizeof e->driver || strlen(ovr) >= sizeof e->override)
-		luaL_argerror(L, arg, lua_pushfstring(L, "journal entry %I: bad addr, or driver or "
-		                                      "override too long", i));
-	e->kind = (enum journal_kind)kind;
-	e->state = (enum journal_state)state;
-	memcpy(e->addr, addr, strlen(addr) + 1);
-	memcpy(e->driver, drv, strlen(drv) + 1);
-	memcpy(e->override, ovr, strlen(ovr) + 1);
-	e->numvfs = (int)field_int(L, arg, i, "numvfs", 0, 0, 65535);
-	e->autoprobe = (int)field_int(L, arg, i, "autoprobe", -1, -1, 1);
-}
-
-/* journal_add(path, {entry, ...}) -> true | nil, message, errno. Entries already in the
- * journal keep their first (original) record. Saved before it returns. */
-static int lvfio_journal_add(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	luaL_checktype(L, 2, LUA_TTABLE);
-	lua_Integer n = luaL_len(L, 2);
-	struct journal_entry *e = lua_newuserdatauv(L, sizeof *e * (size_t)(n > 0 ? n : 1), 0);
-	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc;
-
-	for (lua_Integer i = 1; i <= n; i++) {
-		lua_rawgeti(L, 2, i);
-		check_entry(L, 2, i, &e[i - 1]);
-		lua_pop(L, 1);
-	}
-	/* From here to journal_free nothing raises. */
-	if ((rc = journal_load(&b->j, path, err, sizeof err)) < 0)
-		return fail(L, rc, err);
-	for (lua_Integer i = 0; i < n && rc >= 0; i++)
-		rc = journal_add(&b->j, &e[i]);
-	if (rc < 0)
-		snprintf(err, sizeof err, "%s: %s", path, strerror(-rc));
-	else
-		rc = journal_save(&b->j, err, sizeof err);
-	journal_free(&b->j);
-	return ok(L, rc, err);
-}
-
-/* journal_create([dir]) -> path | nil, message, errno (dir: /run/vflaunch) */
-static int lvfio_journal_create(lua_State *L)
-{
-	const char *dir = luaL_optstring(L, 1, NULL);
-	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc = journal_create(&b->j, dir, err, sizeof err);
-	if (rc < 0)
-		return fail(L, rc, err);
-	lua_pushstring(L, b->j.path);
-	return 1;
-}
-
-/* journal_latest([dir]) -> path | nil, message, errno */
-static int lvfio_journal_latest(lua_State *L)
-{
-	const char *dir = luaL_optstring(L, 1, NULL);
-	char path[JOURNAL_PATHLEN], err[ERRLEN];
-	int rc = journal_latest(dir, path, sizeof path);
-	if (rc < 0) {
-		snprintf(err, sizeof err, "%s: %s", dir ? dir : JOURNAL_DIR,
-		         rc == -ENOENT ? "no journal" : strerror(-rc));
-		return fail(L, rc, err);
-	}
-	lua_pushstring(L, path);
-	return 1;
-}
-
-/* journal_mark(path, index, state) -> true | nil, message, errno; index counts from 1 */
-static int lvfio_journal_mark(lua_State *L)
-{
-	static const char *const states[] = { "recorded", "applied", "restored", NULL };
-	const char *path = luaL_checkstring(L, 1);
-	lua_Integer i = luaL_checkinteger(L, 2);
-	int st = luaL_checkoption(L, 3, NULL, states);
-	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc = journal_load(&b->j, path, err, sizeof err);
-
-	if (rc == 0 && (i < 1 || (lua_Unsigned)i > b->j.count)) {
-		journal_free(&b->j);
-		return luaL_argerror(L, 2, "no such journal entry");
-	}
-	if (rc == 0) {
-		journal_mark(&b->j, (size_t)i - 1, (enum journal_state)st);
-		rc = journal_save(&b->j, err, sizeof err);
-	}
-	journal_free(&b->j);
-	return ok(L, rc, err);
-}
-
-/* journal_read(path) -> { {kind=, addr=, driver=, override=, numvfs=, autoprobe=, state=}, ... } */
-static int lvfio_journal_read(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc = journal_load(&b->j, path, err, sizeof err);
-	if (rc < 0)
-		return fail(L, rc, err);
-	lua_createtable(L, (int)b->j.count, 0);
-	for (size_t i = 0; i < b->j.count; i++) {
-		const struct journal_entry *e = &b->j.entries[i];
-		lua_createtable(L, 0, 6);
-		set_str(L, "kind", e->kind == JOURNAL_DEVICE ? "device" : "sriov");
-		set_str(L, "addr", e->addr);
-		set_str(L, "state", journal_state_name(e->state));
-		if (e->kind == JOURNAL_DEVICE) {
-			set_str(L, "driver", e->driver);
-			set_str(L, "override", e->override);
-		} else {
-			set_int(L, "numvfs", e->numvfs);
-			set_int(L, "autoprobe", e->autoprobe);
-		}
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
-	journal_free(&b->j);
-	return 1;
-}
-
-/* journal_restore(path [, root]) -> true | nil, message, errno (the first failure; the
- * rest was still given back) */
-static int lvfio_journal_restore(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1), *root = luaL_optstring(L, 2, NULL);
-	struct box *b = newbox(L);
-	char err[ERRLEN];
-	int rc = journal_load(&b->j, path, err, sizeof err);
-	if (rc == 0)
-		rc = journal_restore(root, &b->j, err, sizeof err);
-	journal_free(&b->j);
-	return ok(L, rc, err);
 }
 
 /* memlock(bytes [, raise]) -> {ok=, current=, max=, needed=, raised=, message=}
@@ -484,12 +288,6 @@ int luaopen_core_vfio(lua_State *L)
 		{ "in_use", lvfio_in_use },
 		{ "iommu_group", lvfio_iommu_group },
 		{ "iommu_present", lvfio_iommu_present },
-		{ "journal_add", lvfio_journal_add },
-		{ "journal_create", lvfio_journal_create },
-		{ "journal_latest", lvfio_journal_latest },
-		{ "journal_mark", lvfio_journal_mark },
-		{ "journal_read", lvfio_journal_read },
-		{ "journal_restore", lvfio_journal_restore },
 		{ "memlock", lvfio_memlock },
 		{ "modprobe", lvfio_modprobe },
 		{ "module_loaded", lvfio_module_loaded },

@@ -62,6 +62,7 @@ static void keep_absolute(lua_State *L, const char *field)
 static const luaL_Reg cores[] = {
 	{ "cjson", luaopen_cjson },          /* Debian's lua-cjson: JSON in (plans, QMP) */
 	{ "fs", luaopen_core_fs },
+	{ "journal", luaopen_core_journal },
 	{ "pci", luaopen_core_pci },
 	{ "qmp", luaopen_core_qmp },
 	{ "sim", luaopen_core_sim },

@@ -17,6 +17,7 @@ int host_pcall(lua_State *L, int nargs, int nresults);
 
 /* The C cores (bind_*.c). */
 int luaopen_core_fs(lua_State *L);
+int luaopen_core_journal(lua_State *L);
 int luaopen_core_pci(lua_State *L);
 int luaopen_core_qmp(lua_State *L);
 int luaopen_core_sim(lua_State *L);

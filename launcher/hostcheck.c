@@ -323,6 +323,12 @@ int vfio_modprobe(const char *const *paths, char *err, size_t errlen)
 	const char *prog = NULL;
 	int status;
 
+	/* Loading a module changes the host as much as a sysfs write does. */
+	if (sysfs_writes_forbidden()) {
+		errbuf_printf(err, errlen, "modprobe vfio-pci: not run: this run is print-only "
+		              "(host writes are forbidden)");
+		return -EROFS;
+	}
 	for (const char *const *p = paths ? paths : standard; *p && !prog; p++)
 		if (access(*p, X_OK) == 0)
 			prog = *p;

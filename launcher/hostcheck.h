@@ -37,7 +37,8 @@ int vfio_in_use(const char *root, const char *procroot, const char *addr,
                 struct vfio_use **uses, size_t *count, char *err, size_t errlen);
 
 /* Load vfio-pci: fork + execv of the first existing path in paths (NULL: /sbin/modprobe,
- * /usr/sbin/modprobe) with argv {"modprobe", "vfio-pci"}, never a shell. 0 or -errno. */
+ * /usr/sbin/modprobe) with argv {"modprobe", "vfio-pci"}, never a shell. 0 or -errno;
+ * -EROFS, running nothing, once sysfs_forbid_writes() was called (a print-only run). */
 int vfio_modprobe(const char *const *paths, char *err, size_t errlen);
 
 #endif

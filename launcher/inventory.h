@@ -35,7 +35,13 @@ struct inventory {
 };
 
 /* Scan sysfs_root ("/sys" or a fake tree) with libpci's sysfs method. 0, or -1 with a
- * message in err ("libpci: cannot open /x/bus/pci/devices: No such file or directory"). */
+ * message in err ("libpci: cannot open /x/bus/pci/devices: No such file or directory").
+ * A tree the kernel could not have made is refused, the message naming the file and what is
+ * wrong, before libpci reads it (so libpci can neither abort nor block on a FIFO): entry names
+ * not in the canonical dddd:bb:dd.f form, malformed ids, attributes that are not regular
+ * files, SR-IOV counts outside 0..65535 or numvfs above totalvfs, physfn/virtfnN links that
+ * do not lead to a PCI address (physfn: to an SR-IOV PF in the tree, not the device itself),
+ * driver and driver_override values that are not kernel driver names. */
 int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, size_t errlen);
 void inventory_free(struct inventory *inv);
 const struct pci_device *inventory_find(const struct inventory *inv, const char *name);

@@ -124,3 +124,14 @@ void pci_addr_format(const struct pci_addr *addr, char *buf, size_t size)
 	snprintf(buf, size, "%04x:%02x:%02x.%x", addr->domain & 0xffff, addr->bus & 0xff,
 		 addr->dev & 0x1f, addr->func & 7);
 }
+
+int pci_addr_canonical(const char *text)
+{
+	struct pci_addr a;
+	char buf[PCI_ADDR_LEN + 1];
+
+	if (!text || strlen(text) != PCI_ADDR_LEN || pci_addr_parse(text, &a, NULL) < 0)
+		return 0;
+	pci_addr_format(&a, buf, sizeof buf);
+	return strcmp(buf, text) == 0;
+}

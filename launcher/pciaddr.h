@@ -22,4 +22,9 @@ int pci_addr_parse(const char *text, struct pci_addr *addr, const char **why);
 /* Canonical lower-case form "dddd:bb:dd.f" into buf (at least PCI_ADDR_LEN + 1 bytes). */
 void pci_addr_format(const struct pci_addr *addr, char *buf, size_t size);
 
+/* 1 when text is already the canonical form, as the kernel names devices in sysfs (full
+ * width, lower-case, fields in range), else 0. The test for names read from a sysfs tree
+ * or a journal, which must never be the short or upper-case forms a user may type. */
+int pci_addr_canonical(const char *text);
+
 #endif

@@ -10,7 +10,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Set once, never cleared (see sysfs.h). */
+static int writes_forbidden;
+
+void sysfs_forbid_writes(void)
+{
+	writes_forbidden = 1;
+}
+
+int sysfs_writes_forbidden(void)
+{
+	return writes_forbidden;
+}
+
+/* Open path for an attribute access: O_NONBLOCK so a FIFO or a device node in a corrupt tree
+ * cannot hang the open, then anything but a regular file is refused before a read or write
+ * could block or mean something else. An fd, or -errno. */
+static int open_attr(const char *path, int flags)
+{
+	struct stat sb;
+	int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0) {
+		int err = errno; /* close() may clobber errno */
+		close(fd);
+		return -err;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
 
 int sysfs_path(char *buf, size_t size, const char *fmt, ...)
 {
@@ -39,9 +75,9 @@ int sysfs_read(const char *path, char *buf, size_t size)
 	if (size == 0 || size > INT_MAX)
 		return -EINVAL;
 	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_attr(path, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* Read one byte past what fits: that is how an oversized attribute is told apart. */
 	for (;;) {
 		ssize_t n = read(fd, buf + len, size - len);
@@ -102,18 +138,6 @@ int sysfs_read_long(const char *path, long *value)
 	return 0;
 }
 
-static int writes_forbidden;
-
-void sysfs_forbid_writes(void)
-{
-	writes_forbidden = 1;
-}
-
-int sysfs_writes_forbidden(void)
-{
-	return writes_forbidden;
-}
-
 int sysfs_write(const char *path, const char *value)
 {
 	size_t len = strlen(value);
@@ -122,12 +146,11 @@ int sysfs_write(const char *path, const char *value)
 
 	if (writes_forbidden)
 		return -EROFS;
-
 	/* O_TRUNC is what `echo > attr` does and sysfs ignores it; in a simulated tree it makes
 	 * the file hold the value last written, as an attribute would. */
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open_attr(path, O_WRONLY | O_TRUNC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* sysfs takes an attribute in one write; a partial one would be a different value. */
 	do
 		n = write(fd, value, len);

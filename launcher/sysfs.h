@@ -10,20 +10,25 @@ int sysfs_path(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Read a whole attribute into buf (NUL-terminated, one trailing newline stripped).
- * Returns the length, or -errno (-EOVERFLOW when it does not fit in size - 1 bytes). */
+ * Returns the length, or -errno (-EOVERFLOW when it does not fit in size - 1 bytes).
+ * Only a regular file is read: a FIFO, device or directory in a corrupt tree is -EINVAL,
+ * found without blocking (the open is O_NONBLOCK, then fstat decides). */
 int sysfs_read(const char *path, char *buf, size_t size);
 
 /* Read an attribute holding an integer (decimal, or 0x-prefixed hex). 0 or -errno
  * (-EINVAL when the text is not an integer). */
 int sysfs_read_long(const char *path, long *value);
 
-/* Write value in one write(2): 0, or -errno (a short write is -EIO). */
+/* Write value in one write(2) to a regular file: 0, or -errno (a short write is -EIO; anything
+ * but a regular file is -EINVAL, or -ENXIO for a FIFO nobody reads, found without blocking).
+ * -EROFS, without opening anything, once writes are forbidden. */
 int sysfs_write(const char *path, const char *value);
 
-/* A one-way latch for print-only runs: once set, sysfs_write (and every other host write of
- * vflaunch: journal, state files, modprobe) fails with -EROFS without touching anything. */
+/* The host-write latch. A print-only run (a dry run, --json, a tree) sets it before any host
+ * access; from then on sysfs_write, journal_create/journal_save and vfio_modprobe refuse with
+ * -EROFS. One-way on purpose: nothing can clear it, so no later code path can write. */
 void sysfs_forbid_writes(void);
-int sysfs_writes_forbidden(void);
+int sysfs_writes_forbidden(void);      /* 1 once forbidden, else 0 */
 
 /* The last component of a symlink's target (a "driver" link gives "ixgbe"). Length or -errno. */
 int sysfs_link_name(const char *path, char *buf, size_t size);

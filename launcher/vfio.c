@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "pciaddr.h"
 #include "sysfs.h"
 #include "vfio.h"
 
@@ -28,15 +29,23 @@ static int fail(char *err, size_t errlen, int rc, const char *step, const char *
  * caller's "../" or stray whitespace can never reach the filesystem or the kernel. */
 int vfio_addr_ok(const char *a)
 {
-	static const char form[] = "xxxx:xx:xx.x";
-	if (!a || strlen(a) != sizeof form - 1)
+	return pci_addr_canonical(a);
+}
+
+/* The bytes kernel module and driver names use. Nothing that could be a path separator, a
+ * shell or terminal control, or a field separator in the journal. */
+int vfio_driver_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (!name)
 		return 0;
-	for (size_t i = 0; form[i]; i++) {
-		if (form[i] == 'x' ? !isxdigit((unsigned char)a[i]) || isupper((unsigned char)a[i])
-		                   : a[i] != form[i])
+	for (; name[n]; n++) {
+		unsigned char c = (unsigned char)name[n];
+		if (!isalnum(c) && c != '_' && c != '.' && c != ':' && c != '+' && c != '-')
 			return 0;
 	}
-	return 1;
+	return n > 0 && n < VFIO_NAMELEN;
 }
 
 static int devpath(char *buf, size_t size, const char *root, const char *addr, const char *attr)
@@ -44,18 +53,8 @@ static int devpath(char *buf, size_t size, const char *root, const char *addr, c
 	return sysfs_path(buf, size, "%s/bus/pci/devices/%s/%s", ROOT(root), addr, attr);
 }
 
-/* The driver link's name, "" when unbound. */
-static int driver_of(const char *path, char *buf, size_t size)
-{
-	int rc = sysfs_link_name(path, buf, size);
-	if (rc == -ENOENT) {
-		buf[0] = '\0';
-		return 0;
-	}
-	return rc < 0 ? rc : 0;
-}
-
-int vfio_state(const char *root, const char *addr, struct vfio_state *st, char *err, size_t errlen)
+/* 0 when the device's directory exists; -ENODEV, and only then, when it does not. */
+static int device_exists(const char *root, const char *addr, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct stat sb;
@@ -67,21 +66,141 @@ int vfio_state(const char *root, const char *addr, struct vfio_state *st, char *
 		return fail(err, errlen, rc, "device", addr);
 	if (stat(path, &sb) < 0)
 		return fail(err, errlen, errno == ENOENT ? -ENODEV : -errno, "device", path);
+	if (!S_ISDIR(sb.st_mode))
+		return fail(err, errlen, -ENOTDIR, "device", path);
+	return 0;
+}
+
+/* -ENODEV means "the device is gone" to every caller (a journal entry then has nothing to
+ * give back). A store method or an attribute read may say ENODEV for other reasons (unbind
+ * from a driver the device is not on) while the device is still there: that is a failure. */
+static int not_gone(int rc)
+{
+	return rc == -ENODEV ? -EIO : rc;
+}
+
+/* The driver link's name, "" when unbound; -EINVAL when the link names something no driver
+ * could be called (a corrupt tree), so that no such name reaches a message or a journal. */
+static int driver_of(const char *path, char *buf, size_t size)
+{
+	int rc = sysfs_link_name(path, buf, size);
+	if (rc == -ENOENT) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (rc >= 0 && !vfio_driver_ok(buf)) {
+		buf[0] = '\0';
+		return -EINVAL;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int fail_read(char *err, size_t errlen, int rc, const char *step, const char *path)
+{
+	if (rc == -EINVAL) {
+		errbuf_printf(err, errlen, "%s: %s: not a kernel driver name", step, path);
+		return rc;
+	}
+	return fail(err, errlen, not_gone(rc), step, path);
+}
+
+int vfio_state(const char *root, const char *addr, struct vfio_state *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = device_exists(root, addr, err, errlen)) < 0)
+		return rc;
 	devpath(path, sizeof path, root, addr, "driver");
 	if ((rc = driver_of(path, st->driver, sizeof st->driver)) < 0)
-		return fail(err, errlen, rc, "driver", path);
+		return fail_read(err, errlen, rc, "driver", path);
 	devpath(path, sizeof path, root, addr, "driver_override");
 	rc = sysfs_read(path, st->override, sizeof st->override);
 	/* The kernel shows an unset override as "(null)"; kernels before 3.16 have none. */
 	if (rc == -ENOENT || (rc >= 0 && strcmp(st->override, "(null)") == 0))
 		st->override[0] = '\0';
 	else if (rc < 0)
-		return fail(err, errlen, rc, "driver_override", path);
+		return fail(err, errlen, not_gone(rc), "driver_override", path);
+	else if (st->override[0] && !vfio_driver_ok(st->override))
+		return fail_read(err, errlen, -EINVAL, "driver_override", path);
 	return 0;
 }
 
+/* "empty" or the value in quotes, for a sentence about a driver_override. */
+static const char *quoted(char *buf, size_t size, const char *v)
+{
+	if (!v[0])
+		return "empty";
+	snprintf(buf, size, "\"%s\"", v);
+	return buf;
+}
+
+/* How the device's state st differs from the driver and override it should have, as one
+ * sentence ("0002:81:10.0 is on vfio-pci, not ixgbevf") into why (may be NULL). 1 when it
+ * differs, 0 when it does not. */
+static int describe_state(const char *addr, const struct vfio_state *st, const char *drv,
+                          const char *ovr, char *why, size_t whylen)
+{
+	char first[256] = "", a[VFIO_NAMELEN + 2], b[VFIO_NAMELEN + 2];
+	int drv_differs = strcmp(st->driver, drv) != 0, ovr_differs = strcmp(st->override, ovr) != 0;
+
+	if (drv_differs && !st->driver[0])
+		snprintf(first, sizeof first, "%s has no driver, not %s", addr, drv);
+	else if (drv_differs)
+		snprintf(first, sizeof first, "%s is on %s, not %s", addr, st->driver,
+		         drv[0] ? drv : "unbound");
+	if (ovr_differs)
+		errbuf_printf(why, whylen, "%s%sdriver_override of %s is %s, not %s", first,
+		              first[0] ? "; " : "", addr, quoted(a, sizeof a, st->override),
+		              quoted(b, sizeof b, ovr));
+	else
+		errbuf_printf(why, whylen, "%s", first);
+	return drv_differs || ovr_differs;
+}
+
+/* Read the device back and compare with drv/ovr: 0 when it matches; -EIO, the sentence in
+ * why, when it does not; the read's -errno (-ENODEV: gone) when it cannot be read. */
+static int read_back(const char *root, const char *addr, const char *drv, const char *ovr,
+                     char *why, size_t whylen)
+{
+	struct vfio_state now;
+	int rc = vfio_state(root, addr, &now, why, whylen);
+
+	if (rc < 0)
+		return rc;
+	return describe_state(addr, &now, drv, ovr, why, whylen) ? -EIO : 0;
+}
+
+/* Append to err where a device stands after a failed bind's rollback, read from sysfs: the
+ * rollback's own writes succeeding says nothing about which driver took the device. */
+static void append_where(const char *root, const char *addr, const struct vfio_state *st,
+                         char *err, size_t errlen)
+{
+	struct vfio_state now;
+	char why[256], a[VFIO_NAMELEN + 2], b[VFIO_NAMELEN + 2];
+	size_t n = err && errlen ? strlen(err) : 0;
+
+	if (n >= errlen)
+		return;
+	err += n;
+	errlen -= n;
+	if (vfio_state(root, addr, &now, why, sizeof why) < 0)
+		errbuf_printf(err, errlen, "; where the device is now is unknown (%s)", why);
+	else if (strcmp(now.driver, st->driver) != 0)
+		errbuf_printf(err, errlen, "; the device is now on %s (rollback incomplete)",
+		              now.driver[0] ? now.driver : "no driver");
+	else if (strcmp(now.override, st->override) != 0)
+		errbuf_printf(err, errlen, "; the device is back on %s but its driver_override is %s, "
+		              "not %s (rollback incomplete)", now.driver[0] ? now.driver : "no driver",
+		              quoted(a, sizeof a, now.override), quoted(b, sizeof b, st->override));
+	else
+		errbuf_printf(err, errlen, "; the device is back on %s",
+		              now.driver[0] ? now.driver : "no driver");
+}
+
 /* Put a device back to st after a failed bind: unbind a foreign driver, restore the
- * override, reprobe the original. Best effort: the first failure is appended to err. */
+ * override, reprobe the original. Best effort: the first failure is appended to err, then
+ * where the device actually is, read back. */
 static void rollback(const char *root, const char *addr, const struct vfio_state *st,
                      char *err, size_t errlen)
 {
@@ -105,8 +224,10 @@ static void rollback(const char *root, const char *addr, const struct vfio_state
 	}
 	if (why[0] && err && errlen) {
 		size_t n = strlen(err);
-		errbuf_printf(err + n, errlen - n, " (rollback failed: %s)", why);
+		if (n < errlen)
+			errbuf_printf(err + n, errlen - n, " (rollback failed: %s)", why);
 	}
+	append_where(root, addr, st, err, errlen);
 }
 
 int vfio_bind_driver(const char *root, const char *addr, const char *driver, char *err,
@@ -116,6 +237,12 @@ int vfio_bind_driver(const char *root, const char *addr, const char *driver, cha
 	struct vfio_state st;
 	int rc;
 
+	/* It is written into driver_override: a name, never a path or a second line. */
+	if (!vfio_driver_ok(driver)) {
+		errbuf_printf(err, errlen, "bind %s: the driver is not a kernel driver name",
+		              vfio_addr_ok(addr) ? addr : "(bad address)");
+		return -EINVAL;
+	}
 	if ((rc = vfio_state(root, addr, &st, err, errlen)) < 0)
 		return rc;
 	if (strcmp(st.driver, driver) == 0)
@@ -128,21 +255,21 @@ int vfio_bind_driver(const char *root, const char *addr, const char *driver, cha
 
 	/* Nothing changed yet if this fails: nothing to roll back. */
 	if ((rc = sysfs_write(ovr, driver)) < 0)
-		return fail(err, errlen, rc, "driver_override", ovr);
+		return fail(err, errlen, not_gone(rc), "driver_override", ovr);
 	if (st.driver[0] && (rc = sysfs_write(unbind, addr)) < 0) {
-		fail(err, errlen, rc, "unbind", unbind);
+		fail(err, errlen, rc = not_gone(rc), "unbind", unbind);
 		goto undo;
 	}
 	if ((rc = sysfs_write(probe, addr)) < 0) {
-		fail(err, errlen, rc, "drivers_probe", probe);
+		fail(err, errlen, rc = not_gone(rc), "drivers_probe", probe);
 		goto undo;
 	}
 	if ((rc = driver_of(link, now, sizeof now)) < 0) {
-		fail(err, errlen, rc, "verify", link);
+		fail_read(err, errlen, rc = not_gone(rc), "verify", link);
 		goto undo;
 	}
 	if (strcmp(now, driver) != 0) {
-		rc = -ENODEV;
+		rc = -EIO;
 		errbuf_printf(err, errlen, "verify: %s: bound to %s, not %s", link, now[0] ? now : "no driver",
 		    driver);
 		goto undo;
@@ -158,24 +285,19 @@ int vfio_bind(const char *root, const char *addr, char *err, size_t errlen)
 	return vfio_bind_driver(root, addr, "vfio-pci", err, errlen);
 }
 
-int vfio_restore(const char *root, const char *addr, const char *orig_driver,
-                 const char *orig_override, char *err, size_t errlen)
+/* The writes of a restore, from state st to drv/ovr. 0, or the failing step's -errno. */
+static int restore_steps(const char *root, const char *addr, const struct vfio_state *st,
+                         const char *drv, const char *ovr, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	struct vfio_state st;
-	const char *drv = orig_driver ? orig_driver : "", *ovr = orig_override ? orig_override : "";
 	int rc;
 
-	if ((rc = vfio_state(root, addr, &st, err, errlen)) < 0)
-		return rc;
-	if (strcmp(st.driver, drv) == 0 && strcmp(st.override, ovr) == 0)
-		return 0;           /* already given back: a second restore writes nothing */
 	devpath(path, sizeof path, root, addr, "driver_override");
-	if (strcmp(st.override, ovr) != 0 && (rc = sysfs_write(path, ovr[0] ? ovr : "\n")) < 0)
+	if (strcmp(st->override, ovr) != 0 && (rc = sysfs_write(path, ovr[0] ? ovr : "\n")) < 0)
 		return fail(err, errlen, rc, "driver_override", path);
-	if (strcmp(st.driver, drv) == 0)
+	if (strcmp(st->driver, drv) == 0)
 		return 0;
-	if (st.driver[0]) {
+	if (st->driver[0]) {
 		devpath(path, sizeof path, root, addr, "driver/unbind");
 		if ((rc = sysfs_write(path, addr)) < 0)
 			return fail(err, errlen, rc, "unbind", path);
@@ -186,15 +308,41 @@ int vfio_restore(const char *root, const char *addr, const char *orig_driver,
 		if ((rc = sysfs_write(path, addr)) < 0)
 			return fail(err, errlen, rc, "drivers_probe", path);
 	}
-	devpath(path, sizeof path, root, addr, "driver");
-	if ((rc = driver_of(path, st.driver, sizeof st.driver)) < 0)
-		return fail(err, errlen, rc, "verify", path);
-	if (strcmp(st.driver, drv) != 0) {
-		errbuf_printf(err, errlen, "verify: %s: bound to %s, not %s", path,
-		    st.driver[0] ? st.driver : "no driver", drv[0] ? drv : "no driver");
-		return -ENODEV;
-	}
 	return 0;
+}
+
+int vfio_restore(const char *root, const char *addr, const char *orig_driver,
+                 const char *orig_override, char *err, size_t errlen)
+{
+	char step[384] = "", now[384];
+	struct vfio_state st;
+	const char *drv = orig_driver ? orig_driver : "", *ovr = orig_override ? orig_override : "";
+	int rc, back;
+
+	/* From a journal: a name that could not be the kernel's is never written anywhere. */
+	if ((drv[0] && !vfio_driver_ok(drv)) || (ovr[0] && !vfio_driver_ok(ovr))) {
+		errbuf_printf(err, errlen, "restore %s: the original %s is not a kernel driver name",
+		              vfio_addr_ok(addr) ? addr : "(bad address)",
+		              drv[0] && !vfio_driver_ok(drv) ? "driver" : "driver_override");
+		return -EINVAL;
+	}
+	if ((rc = vfio_state(root, addr, &st, err, errlen)) < 0)
+		return rc;
+	if (!describe_state(addr, &st, drv, ovr, NULL, 0))
+		return 0;           /* already given back: a second restore writes nothing */
+	rc = restore_steps(root, addr, &st, drv, ovr, step, sizeof step);
+	/* Whatever the writes said, the state read back is the answer. */
+	back = read_back(root, addr, drv, ovr, now, sizeof now);
+	if (back == 0)
+		return 1;
+	if (back == -ENODEV)
+		return fail(err, errlen, -ENODEV, "device", addr); /* removed meanwhile */
+	if (rc < 0) {
+		errbuf_printf(err, errlen, "%s; %s", step, now);
+		return not_gone(rc);
+	}
+	errbuf_printf(err, errlen, "%s", now);
+	return back == -EIO ? -EIO : not_gone(back);
 }
 
 static int read_int(const char *root, const char *addr, const char *attr, int *value,
@@ -290,6 +438,57 @@ int sriov_set_autoprobe(const char *root, const char *pf, int autoprobe, char *e
 		return rc;
 	return cur == (autoprobe != 0) ? 0 :
 	       write_int(root, pf, "sriov_drivers_autoprobe", autoprobe != 0, err, errlen);
+}
+
+/* How a PF's SR-IOV state differs from numvfs/autoprobe, as one sentence ("sriov_numvfs of
+ * 0000:03:00.0 is 6, not 4"); 1 when it differs, 0 when not. autoprobe < 0: not compared. */
+static int describe_sriov(const char *pf, int cur, int ap, int numvfs, int autoprobe,
+                          char *why, size_t whylen)
+{
+	int n_differs = cur != numvfs, ap_differs = autoprobe >= 0 && ap != autoprobe;
+	char first[96] = "";
+
+	if (n_differs)
+		snprintf(first, sizeof first, "sriov_numvfs of %s is %d, not %d", pf, cur, numvfs);
+	if (ap_differs && ap < 0)
+		errbuf_printf(why, whylen, "%s%s%s has no sriov_drivers_autoprobe, not %d", first,
+		              first[0] ? "; " : "", pf, autoprobe);
+	else if (ap_differs)
+		errbuf_printf(why, whylen, "%s%ssriov_drivers_autoprobe of %s is %d, not %d", first,
+		              first[0] ? "; " : "", pf, ap, autoprobe);
+	else
+		errbuf_printf(why, whylen, "%s", first);
+	return n_differs || ap_differs;
+}
+
+int sriov_restore(const char *root, const char *pf, int numvfs, int autoprobe,
+                  char *err, size_t errlen)
+{
+	char step[384] = "", now[384];
+	int cur, total, ap, rc;
+
+	if ((rc = device_exists(root, pf, err, errlen)) < 0)
+		return rc;
+	if ((rc = vfio_sriov_read(root, pf, &cur, &total, &ap, err, errlen)) < 0)
+		return not_gone(rc);
+	if (!describe_sriov(pf, cur, ap, numvfs, autoprobe, NULL, 0))
+		return 0;
+	/* Autoprobe first, so that VFs the count brings back probe as they once did. */
+	rc = autoprobe >= 0 ? sriov_set_autoprobe(root, pf, autoprobe, step, sizeof step) : 0;
+	if (rc == 0)
+		rc = sriov_set_numvfs(root, pf, numvfs, -1, step, sizeof step);
+	/* Whatever the writes said, the state read back is the answer. */
+	if (device_exists(root, pf, NULL, 0) == -ENODEV)
+		return fail(err, errlen, -ENODEV, "device", pf); /* removed meanwhile */
+	int back = vfio_sriov_read(root, pf, &cur, &total, &ap, now, sizeof now);
+	if (back == 0 && !describe_sriov(pf, cur, ap, numvfs, autoprobe, now, sizeof now))
+		return 1;
+	if (rc < 0) {
+		errbuf_printf(err, errlen, "%s; %s", step, now);
+		return not_gone(rc);
+	}
+	errbuf_printf(err, errlen, "%s", now);
+	return back < 0 ? not_gone(back) : -EIO;
 }
 
 int vfio_iommu_group(const char *root, const char *addr, char *err, size_t errlen)

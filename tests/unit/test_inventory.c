@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inventory.h"
@@ -249,6 +251,164 @@ static void test_inventory_broken_tree(void **state)
 	assert_null(f->inv.devs);
 }
 
+/* One way to damage a shared-group tree: what to put at bus/pci/devices/DEV/ATTR, and a
+ * piece of the message the scan must fail with. */
+enum damage { TEXT, FIFO, LINK, ENTRY };
+struct corrupt {
+	enum damage how;
+	const char *dev, *attr;
+	const char *value;  /* TEXT: contents; LINK: target; ENTRY: the new entry's name */
+	const char *want;
+};
+
+static void damage(struct fixture *f, const struct corrupt *c)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	FILE *fp;
+
+	if (c->how == ENTRY) {
+		/* A second name for the device, beside the real one. */
+		assert_true(sysfs_path(path, sizeof path, "%s/bus/pci/devices/%s", f->dir, c->dev) > 0);
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		assert_true(n > 0);
+		target[n] = '\0';
+		assert_true(sysfs_path(path, sizeof path, "%s/bus/pci/devices/%s", f->dir, c->value) > 0);
+		assert_int_equal(symlink(target, path), 0);
+		return;
+	}
+	assert_true(sysfs_path(path, sizeof path, "%s/bus/pci/devices/%s/%s", f->dir, c->dev,
+	                       c->attr) > 0);
+	if (unlink(path) < 0)
+		assert_int_equal(errno, ENOENT);
+	if (c->how == FIFO) {
+		assert_int_equal(mkfifo(path, 0644), 0);
+	} else if (c->how == LINK) {
+		assert_int_equal(symlink(c->value, path), 0);
+	} else {
+		assert_non_null(fp = fopen(path, "w"));
+		fputs(c->value, fp);
+		assert_int_equal(fclose(fp), 0);
+	}
+}
+
+/* Each damage in a fresh tree: the scan refuses it with a message naming the file, at once
+ * (a FIFO must not hang it), and leaves nothing allocated. */
+static void expect_refused(struct fixture *f, const struct corrupt *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct timespec t0, t1;
+		char file[PATH_MAX];
+
+		assert_int_equal(simhost_materialize(simhost_find("shared-group"), f->dir, sizeof f->dir), 0);
+		damage(f, &cases[i]);
+		f->err[0] = '\0';
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (inventory_scan(f->dir, &f->inv, f->err, sizeof f->err) != -1)
+			fail_msg("case %zu (%s/%s): accepted", i, cases[i].dev, cases[i].attr);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		assert_true(t1.tv_sec - t0.tv_sec < 5);
+		assert_null(f->inv.devs);
+		if (cases[i].how == ENTRY)
+			snprintf(file, sizeof file, "devices/%s: ", cases[i].value);
+		else
+			snprintf(file, sizeof file, "%s/%s: ", cases[i].dev, cases[i].attr);
+		if (!strstr(f->err, cases[i].want) || !strstr(f->err, file))
+			fail_msg("case %zu: \"%s\" lacks \"%s\" or \"%s\"", i, f->err, cases[i].want, file);
+		assert_int_equal(rmtree(f->dir), 0);
+		f->dir[0] = '\0';
+	}
+}
+
+/* D21: an entry libpci cannot parse (the short form) made it abort the process (exit 134);
+ * one it parses loosely would have it read another device's files. */
+static void test_inventory_entry_names(void **state)
+{
+	static const struct corrupt cases[] = {
+		{ ENTRY, "0000:03:10.2", NULL, "03:10.2", "not a PCI address in the kernel's form" },
+		{ ENTRY, "0000:03:10.2", NULL, "0000:03:1F.2", "not a PCI address in the kernel's form" },
+		{ ENTRY, "0000:03:10.2", NULL, "0000:03:10.2x", "not a PCI address: " },
+		{ ENTRY, "0000:03:10.2", NULL, "banana", "not a PCI address: " },
+	};
+	expect_refused(*state, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* D21: a FIFO where libpci or vflaunch opens an attribute hung the scan forever. */
+static void test_inventory_fifo_attributes(void **state)
+{
+	static const struct corrupt cases[] = {
+		{ FIFO, "0000:03:10.2", "vendor", NULL, "not a regular file" },
+		{ FIFO, "0000:03:10.2", "revision", NULL, "not a regular file" },
+		{ FIFO, "0000:03:10.2", "config", NULL, "not a regular file" },
+		{ FIFO, "0000:03:10.2", "numa_node", NULL, "not a regular file" },
+		{ FIFO, "0000:03:10.2", "subsystem_device", NULL, "not a regular file" },
+		{ FIFO, "0000:03:00.0", "sriov_totalvfs", NULL, "not a regular file" },
+		{ FIFO, "0000:03:10.2", "driver_override", NULL, "not a regular file" },
+	};
+	expect_refused(*state, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* D20: ids libpci would read as 0 without a word. */
+static void test_inventory_bad_ids(void **state)
+{
+	static const struct corrupt cases[] = {
+		{ TEXT, "0000:03:10.2", "vendor", "banana\n", "not an id (0x and 4 hex digits)" },
+		{ TEXT, "0000:03:10.2", "device", "0x10ed0\n", "not an id (0x and 4 hex digits)" },
+		{ TEXT, "0000:03:10.2", "device", "\n", "not an id (0x and 4 hex digits)" },
+		{ TEXT, "0000:03:10.2", "class", "0x0200\n", "not an id (0x and 6 hex digits)" },
+	};
+	expect_refused(*state, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* D20: SR-IOV values the kernel could not have, which were passed on quietly. */
+static void test_inventory_bad_sriov(void **state)
+{
+	static const struct corrupt cases[] = {
+		{ TEXT, "0000:03:00.0", "sriov_numvfs", "100\n", "100 VFs enabled, more than sriov_totalvfs (8)" },
+		{ TEXT, "0000:03:00.0", "sriov_totalvfs", "99999999999\n", "not an integer in 0..65535" },
+		{ TEXT, "0000:03:00.0", "sriov_totalvfs", "-1\n", "not an integer in 0..65535" },
+		{ TEXT, "0000:03:00.0", "sriov_numvfs", "four\n", "not an integer in 0..65535" },
+		{ TEXT, "0000:03:00.0", "sriov_stride", "70000\n", "not an integer in 0..65535" },
+	};
+	expect_refused(*state, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* D20: physfn and virtfnN links that cannot be the kernel's. */
+static void test_inventory_bad_links(void **state)
+{
+	static const struct corrupt cases[] = {
+		{ LINK, "0000:03:10.2", "physfn", "../$(reboot)", "does not point to a PCI device" },
+		{ LINK, "0000:03:10.2", "physfn", "../0000:03:10.2", "points to the device itself" },
+		{ LINK, "0000:03:10.2", "physfn", "../0000:04:00.0", "not an SR-IOV PF (0000:04:00.0)" },
+		{ LINK, "0000:03:10.2", "physfn", "../0000:03:10.0", "not an SR-IOV PF (0000:03:10.0)" },
+		{ LINK, "0000:03:10.2", "physfn", "../0000:0f:00.0", "not in bus/pci/devices" },
+		{ LINK, "0000:03:00.0", "virtfn0", "../$(reboot)", "does not point to a PCI device" },
+		{ LINK, "0000:03:00.0", "virtfn1", "../81:10.0", "does not point to a PCI device" },
+	};
+	expect_refused(*state, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* D20: driver names with escapes or newlines reached --list raw. */
+static void test_inventory_bad_driver_names(void **state)
+{
+	static const struct corrupt cases[] = {
+		{ TEXT, "0000:03:10.2", "driver_override", "\x1b[2J\n", "not a kernel driver name" },
+		{ TEXT, "0000:03:10.2", "driver_override", "a\nFAKE 0000:00:00.0\n", "not a kernel driver name" },
+		{ LINK, "0000:04:00.0", "driver", "../../../../bus/pci/drivers/e1000e\x1b]0;pwned\a",
+		  "the link does not name a kernel driver" },
+	};
+	struct fixture *f = *state;
+	char dir[PATH_MAX];
+
+	expect_refused(f, cases, 2);
+	/* libpci reports a driver only when the link resolves: give the odd name a directory. */
+	assert_int_equal(simhost_materialize(simhost_find("shared-group"), f->dir, sizeof f->dir), 0);
+	assert_true(sysfs_path(dir, sizeof dir, "%s/bus/pci/drivers/e1000e\x1b]0;pwned\a", f->dir) > 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	damage(f, &cases[2]);
+	assert_int_equal(inventory_scan(f->dir, &f->inv, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "0000:04:00.0/driver: the link does not name a kernel driver"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -261,6 +421,12 @@ int main(void)
 		T(test_inventory_large),
 		T(test_inventory_missing_root),
 		T(test_inventory_broken_tree),
+		T(test_inventory_entry_names),
+		T(test_inventory_fifo_attributes),
+		T(test_inventory_bad_ids),
+		T(test_inventory_bad_sriov),
+		T(test_inventory_bad_links),
+		T(test_inventory_bad_driver_names),
 	};
 
 	/* Memory-backed tmp when the caller has no preference: a 2000-device tree is ~60 000

@@ -137,6 +137,30 @@ static void test_pciaddr_roundtrip(void **state)
 		}
 }
 
+/* What a sysfs tree or a journal may name a device: only the kernel's own spelling. */
+static void test_pciaddr_canonical(void **state)
+{
+	static const char *const bad[] = {
+		"81:10.0",          /* short form: libpci cannot parse it as an entry name */
+		"0002:81:10.0x",    /* libpci's sscanf would read this as 0002:81:10.0 */
+		"0002:81:1F.0",     /* upper case */
+		"0002:81:20.0",     /* device out of range */
+		"0002:81:10.8",     /* function out of range */
+		"2:81:10.0",        /* short domain */
+		" 0002:81:10.0",
+		"$(reboot)",
+		"",
+	};
+
+	(void)state;
+	assert_true(pci_addr_canonical("0002:81:10.0"));
+	assert_true(pci_addr_canonical("ffff:ff:1f.7"));
+	assert_false(pci_addr_canonical(NULL));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (pci_addr_canonical(bad[i]))
+			fail_msg("accepted \"%s\"", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_pciaddr_null_why),
 		cmocka_unit_test(test_pciaddr_format),
 		cmocka_unit_test(test_pciaddr_roundtrip),
+		cmocka_unit_test(test_pciaddr_canonical),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "simhost.h"
@@ -139,7 +141,26 @@ static void test_sysfs_read_missing(void **state)
 
 	at(f, "nope");
 	assert_int_equal(sysfs_read(f->path, buf, sizeof buf), -ENOENT);
-	assert_int_equal(sysfs_read(f->dir, buf, sizeof buf), -EISDIR);
+	assert_int_equal(sysfs_read(f->dir, buf, sizeof buf), -EINVAL); /* not an attribute */
+}
+
+/* A FIFO where an attribute should be (a corrupt tree) is refused at once: before, the open
+ * waited for a writer and the precheck hung for good. So is a character device. */
+static void test_sysfs_read_fifo(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec t0, t1;
+	char buf[8];
+
+	assert_int_equal(mkfifo(at(f, "vendor"), 0644), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(sysfs_read(f->path, buf, sizeof buf), -EINVAL);
+	assert_int_equal(sysfs_read_long(f->path, &(long){ 0 }), -EINVAL);
+	assert_int_equal(sysfs_read("/dev/zero", buf, sizeof buf), -EINVAL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	/* Writing one nobody reads does not block either. */
+	assert_int_equal(sysfs_write(f->path, "1"), -ENXIO);
 }
 
 static void test_sysfs_read_long(void **state)
@@ -206,6 +227,42 @@ static void test_sysfs_write_error(void **state)
 	assert_int_equal(sysfs_write(f->path, "4"), -EBUSY);
 }
 
+/* The latch, in a child: it is one-way, and the tests after this one still write. */
+static int latched(struct fixture *f)
+{
+	char buf[32];
+
+	if (sysfs_writes_forbidden())
+		return 1;
+	sysfs_forbid_writes();
+	sysfs_forbid_writes(); /* twice is still on */
+	if (!sysfs_writes_forbidden() ||
+	    /* -EROFS, not -ENOENT: nothing was opened */
+	    sysfs_write(at(f, "no/such/dir/attr"), "1") != -EROFS ||
+	    sysfs_write(at(f, "a"), "vfio-pci") != -EROFS ||
+	    sysfs_read(at(f, "a"), buf, sizeof buf) != 3 || strcmp(buf, "old") != 0)
+		return 2;
+	return 0;
+}
+
+static void test_sysfs_forbid_writes(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+
+	put(f, "a", "old\n");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(latched(f));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* This process never set it. */
+	assert_false(sysfs_writes_forbidden());
+	assert_int_equal(sysfs_write(f->path, "new"), 0);
+}
+
 static void test_sysfs_link_name(void **state)
 {
 	struct fixture *f = *state;
@@ -234,11 +291,13 @@ int main(void)
 		T(test_sysfs_read_strip),
 		T(test_sysfs_read_overflow),
 		T(test_sysfs_read_missing),
+		T(test_sysfs_read_fifo),
 		T(test_sysfs_read_long),
 		T(test_sysfs_write_whole),
 		T(test_sysfs_write_missing),
 		T(test_sysfs_write_short),
 		T(test_sysfs_write_error),
+		T(test_sysfs_forbid_writes),
 		T(test_sysfs_link_name),
 	};
 

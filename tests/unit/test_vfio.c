@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fakekernel.h"
@@ -132,11 +133,13 @@ static void test_vfio_bind_fail_verify(void **state)
 	(void)state;
 	/* vfio-pci's probe fails inside the kernel: the write succeeds, no driver binds. */
 	fk.refuse = "vfio-pci";
-	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -ENODEV);
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EIO);
 	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3,
 	          "drivers_probe=" VF3, VF3 "/driver_override=\\n", "drivers_probe=" VF3);
 	assert_non_null(strstr(err, "verify: "));
 	assert_non_null(strstr(err, "bound to no driver, not vfio-pci"));
+	/* Where it is now, read back after the rollback, not assumed. */
+	assert_non_null(strstr(err, "; the device is back on ixgbevf"));
 	assert_untouched();
 }
 
@@ -146,7 +149,7 @@ static void test_vfio_bind_fail_verify_other(void **state)
 	/* Another driver took the device (a race with someone else's bind): unbind it too. */
 	fk.refuse = "vfio-pci";
 	fk.instead = "e1000e";
-	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -ENODEV);
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EIO);
 	fk_expect(VF3 "/driver_override=vfio-pci", "drivers/ixgbevf/unbind=" VF3,
 	          "drivers_probe=" VF3, "drivers/e1000e/unbind=" VF3, VF3 "/driver_override=\\n",
 	          "drivers_probe=" VF3);
@@ -160,8 +163,37 @@ static void test_vfio_bind_rollback_fails(void **state)
 	fk_fail("drivers_probe", 0, -1, EINVAL);
 	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "(rollback failed: drivers_probe: "));
+	assert_non_null(strstr(err, "; the device is now on no driver (rollback incomplete)"));
 	assert_string_equal(fk_driver(VF3), "");
 	assert_string_equal(fk_attr(VF3, "driver_override"), "(null)");
+}
+
+/* The original driver does not take the device back in the rollback (its probe binds
+ * nothing; every write succeeds, as in Linux): the error must say so, read back, never
+ * "back on ixgbevf". The VFLAUNCH_TEST_UNBINDABLE case of D1 (j_rollback_false_claim). */
+static void test_vfio_bind_rollback_refused(void **state)
+{
+	(void)state;
+	fk.refuse = "ixgbevf";
+	assert_int_equal(vfio_bind_driver(fk.sys, VF3, "vflaunch-test-none", err, sizeof err), -EIO);
+	fk_expect(VF3 "/driver_override=vflaunch-test-none", "drivers/ixgbevf/unbind=" VF3,
+	          "drivers_probe=" VF3, VF3 "/driver_override=\\n", "drivers_probe=" VF3);
+	assert_non_null(strstr(err, "bound to no driver, not vflaunch-test-none"));
+	assert_null(strstr(err, "rollback failed"));
+	assert_non_null(strstr(err, "; the device is now on no driver (rollback incomplete)"));
+	assert_null(strstr(err, "back on"));
+	assert_string_equal(fk_driver(VF3), "");
+}
+
+/* A driver name is written into driver_override: never a path or a second line. */
+static void test_vfio_bind_bad_driver(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind_driver(fk.sys, VF3, "../../etc", err, sizeof err), -EINVAL);
+	assert_int_equal(vfio_bind_driver(fk.sys, VF3, "vfio-pci\nevil", err, sizeof err), -EINVAL);
+	assert_int_equal(vfio_bind_driver(fk.sys, VF3, "", err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "not a kernel driver name"));
+	fk_expect_none();
 }
 
 /* Every step of a bind fails with every kind of error: each time the device ends where it
@@ -206,7 +238,7 @@ static void test_vfio_restore_sequence(void **state)
 	(void)state;
 	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), 0);
 	fk.nlog = 0;
-	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), 0);
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), 1);
 	fk_expect(VF3 "/driver_override=\\n", "drivers/vfio-pci/unbind=" VF3, "drivers_probe=" VF3);
 	assert_untouched();
 	/* Idempotent: given back already, nothing is written. */
@@ -219,7 +251,7 @@ static void test_vfio_restore_to_none(void **state)
 {
 	(void)state;
 	/* 03:10.4 had no driver and an override "pci-stub": no probe, or its native would bind. */
-	assert_int_equal(vfio_restore(fk.sys, "0000:03:10.4", "", "pci-stub", err, sizeof err), 0);
+	assert_int_equal(vfio_restore(fk.sys, "0000:03:10.4", "", "pci-stub", err, sizeof err), 1);
 	fk_expect("0000:03:10.4/driver_override=pci-stub", "drivers/vfio-pci/unbind=0000:03:10.4");
 	assert_string_equal(fk_driver("0000:03:10.4"), "");
 	assert_string_equal(fk_attr("0000:03:10.4", "driver_override"), "pci-stub");
@@ -234,11 +266,129 @@ static void test_vfio_restore_fail(void **state)
 	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), -EBUSY);
 	fk_expect(VF3 "/driver_override=\\n", "drivers/vfio-pci/unbind=" VF3 " !fail");
 	assert_non_null(strstr(err, "unbind: "));
+	assert_non_null(strstr(err, "; " VF3 " is on vfio-pci, not ixgbevf"));
 	/* A second try finishes the job. */
 	fk.nlog = 0;
-	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), 0);
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), 1);
 	fk_expect("drivers/vfio-pci/unbind=" VF3, "drivers_probe=" VF3);
 	assert_untouched();
+}
+
+/* D1: the original driver does not take the device back (its probe binds nothing, which the
+ * kernel reports as a successful write). The result is a failure that says where the device
+ * is, and never -ENODEV, which callers read as "the device is gone". */
+static void test_vfio_restore_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), 0);
+	fk.nlog = 0;
+	fk.refuse = "ixgbevf";
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), -EIO);
+	fk_expect(VF3 "/driver_override=\\n", "drivers/vfio-pci/unbind=" VF3, "drivers_probe=" VF3);
+	assert_string_equal(err, VF3 " has no driver, not ixgbevf");
+	/* Another driver took it instead. */
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), 0);
+	fk.instead = "e1000e";
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), -EIO);
+	assert_string_equal(err, VF3 " is on e1000e, not ixgbevf");
+}
+
+/* -ENODEV is kept for a device whose directory is gone, and nothing is written then. A store
+ * method saying ENODEV while the device is there is a failure like any other. */
+static void test_vfio_restore_gone(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_restore(fk.sys, "0000:03:1f.7", "ixgbevf", "", err, sizeof err), -ENODEV);
+	fk_expect_none();
+	assert_int_equal(vfio_bind(fk.sys, VF3, err, sizeof err), 0);
+	fk.nlog = 0;
+	fk_fail("unbind", 0, 1, ENODEV);
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), -EIO);
+	assert_non_null(strstr(err, "unbind: "));
+	assert_non_null(strstr(err, "; " VF3 " is on vfio-pci, not ixgbevf"));
+}
+
+/* The override is read back too, not only the driver link. */
+static void test_vfio_restore_override_readback(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	fk_fmt(path, sizeof path, "%s/bus/pci/devices/%s/driver_override", fk.sys, VF3);
+	assert_int_equal(fk_put(path, "vfio-pci\n"), 0);
+	fk.nlog = 0;
+	fk_fail("driver_override", 0, 1, EACCES);
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "", err, sizeof err), -EACCES);
+	assert_non_null(strstr(err, "driver_override: "));
+	assert_non_null(strstr(err, "; driver_override of " VF3 " is \"vfio-pci\", not empty"));
+	assert_null(strstr(err, "is on"));
+}
+
+/* Names from a journal are never written unless they can be a driver's. */
+static void test_vfio_restore_bad_names(void **state)
+{
+	(void)state;
+	assert_int_equal(vfio_restore(fk.sys, VF3, "../../../etc", "", err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "the original driver is not a kernel driver name"));
+	assert_int_equal(vfio_restore(fk.sys, VF3, "ixgbevf", "vfio-pci\nevil", err, sizeof err),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "driver_override is not a kernel driver name"));
+	fk_expect_none();
+}
+
+static void test_vfio_driver_names(void **state)
+{
+	static const char *const good[] = { "vfio-pci", "ixgbevf", "mlx5_core", "snd_hda_intel",
+	                                    "a", "x.y:z+w-1" };
+	static const char *const bad[] = { "", "../../../etc", "vfio-pci\nevil", "a b", "a/b",
+	                                   "\x1b[2J", "(null)", "vfio-pci;reboot" };
+	char longest[VFIO_NAMELEN + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		assert_true(vfio_driver_ok(good[i]));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (vfio_driver_ok(bad[i]))
+			fail_msg("accepted \"%s\"", bad[i]);
+	assert_false(vfio_driver_ok(NULL));
+	memset(longest, 'a', sizeof longest - 1);
+	longest[VFIO_NAMELEN] = '\0';
+	assert_false(vfio_driver_ok(longest));           /* 64 bytes */
+	longest[VFIO_NAMELEN - 1] = '\0';
+	assert_true(vfio_driver_ok(longest));            /* 63 */
+}
+
+static void test_vfio_sriov_restore(void **state)
+{
+	(void)state;
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 6, 0, err, sizeof err), 0);
+	fk.nlog = 0;
+	assert_int_equal(sriov_restore(fk.sys, PF, 4, 1, err, sizeof err), 1);
+	fk_expect(PF "/sriov_drivers_autoprobe=1", PF "/sriov_numvfs=0", PF "/sriov_numvfs=4");
+	fk.nlog = 0;
+	assert_int_equal(sriov_restore(fk.sys, PF, 4, 1, err, sizeof err), 0);
+	assert_int_equal(sriov_restore(fk.sys, PF, 4, -1, err, sizeof err), 0);
+	fk_expect_none();
+	/* A PF that is gone: nothing to give back, nothing written. */
+	assert_int_equal(sriov_restore(fk.sys, "0000:05:00.0", 4, 1, err, sizeof err), -ENODEV);
+	/* A device that is there but no PF is a failure, not "gone". */
+	assert_int_equal(sriov_restore(fk.sys, VF3, 4, 1, err, sizeof err), -ENOENT);
+	fk_expect_none();
+}
+
+static void test_vfio_sriov_restore_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(sriov_set_numvfs(fk.sys, PF, 6, 0, err, sizeof err), 0);
+	fk.nlog = 0;
+	fk_fail("sriov_numvfs", 0, -1, EBUSY);
+	assert_int_equal(sriov_restore(fk.sys, PF, 4, 1, err, sizeof err), -EBUSY);
+	assert_non_null(strstr(err, "sriov_numvfs: "));
+	assert_non_null(strstr(err, "; sriov_numvfs of " PF " is 6, not 4"));
+	assert_string_equal(fk_attr(PF, "sriov_drivers_autoprobe"), "1");
+	fk_fail(NULL, 0, 0, 0);
+	fk_fail("sriov_numvfs", 0, -1, ENODEV);
+	assert_int_equal(sriov_restore(fk.sys, PF, 4, 1, err, sizeof err), -EIO);
 }
 
 static void test_vfio_sriov_sequence(void **state)
@@ -336,6 +486,24 @@ static void test_vfio_state(void **state)
 	assert_string_equal(st.override, "");      /* "(null)" in sysfs */
 	assert_int_equal(vfio_state(fk.sys, "0000:00:00.0", &st, err, sizeof err), 0);
 	assert_string_equal(st.driver, "");
+	assert_int_equal(vfio_state(fk.sys, "0000:09:00.0", &st, err, sizeof err), -ENODEV);
+}
+
+/* A driver link whose name no driver could have (terminal escapes, a newline that would forge
+ * a row) is refused with the file named, so it reaches no message and no journal. */
+static void test_vfio_state_hostile_driver(void **state)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	struct vfio_state st;
+
+	(void)state;
+	fk_fmt(link, sizeof link, "%s/bus/pci/devices/%s/driver", fk.sys, VF3);
+	fk_fmt(target, sizeof target, "%s/bus/pci/drivers/\x1b[2J\nFAKE", fk.sys);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(vfio_state(fk.sys, VF3, &st, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "/driver: not a kernel driver name"));
+	assert_null(strchr(err, '\x1b'));
 }
 
 static void test_vfio_host_checks(void **state)
@@ -523,6 +691,24 @@ static void test_vfio_modprobe(void **state)
 	assert_int_equal(vfio_modprobe(none, err, sizeof err), -ENOENT);
 }
 
+/* A print-only run never loads a module: in a child, since the latch cannot be cleared. */
+static void test_vfio_modprobe_forbidden(void **state)
+{
+	const char *const good[] = { "/bin/true", NULL };
+	int status;
+
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sysfs_forbid_writes();
+		_exit(vfio_modprobe(good, err, sizeof err) == -EROFS && strstr(err, "print-only") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static int setup_82599(void **state)
 {
 	(void)state;
@@ -561,10 +747,19 @@ int main(void)
 		T(test_vfio_bind_fail_verify),
 		T(test_vfio_bind_fail_verify_other),
 		T(test_vfio_bind_rollback_fails),
+		T(test_vfio_bind_rollback_refused),
+		T(test_vfio_bind_bad_driver),
 		T(test_vfio_bind_fail_matrix),
 		T(test_vfio_restore_sequence),
 		T(test_vfio_restore_to_none),
 		T(test_vfio_restore_fail),
+		T(test_vfio_restore_refused),
+		T(test_vfio_restore_gone),
+		T(test_vfio_restore_override_readback),
+		T(test_vfio_restore_bad_names),
+		T(test_vfio_driver_names),
+		T(test_vfio_sriov_restore),
+		T(test_vfio_sriov_restore_fails),
 		T(test_vfio_sriov_sequence),
 		T(test_vfio_sriov_range),
 		T(test_vfio_sriov_fail_rollback),
@@ -572,12 +767,14 @@ int main(void)
 		T(test_vfio_group_viability),
 		T(test_vfio_viable_rules),
 		T(test_vfio_state),
+		T(test_vfio_state_hostile_driver),
 		T(test_vfio_host_checks),
 		T(test_vfio_memlock),
 		T(test_vfio_in_use_net),
 		T(test_vfio_in_use_down),
 		T(test_vfio_in_use_block),
 		T(test_vfio_modprobe),
+		T(test_vfio_modprobe_forbidden),
 		cmocka_unit_test_setup_teardown(test_vfio_82599_pf, setup_82599, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
