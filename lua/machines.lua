@@ -237,6 +237,16 @@ local function check_qemu(v)
   return true, v
 end
 
+-- QEMU's -name, and the name of a launch (its state under /run/vflaunch/NAME): a file name.
+local function check_name(v)
+  if v == nil then return true, nil end
+  if type(v) ~= "string" or #v > 64 or not v:match("^[A-Za-z0-9][A-Za-z0-9_.%-]*$") then
+    return false, string.format("name %s is not a launch name: 1 to 64 letters, digits, '_', '.' " ..
+      "or '-', starting with a letter or digit (as in \"big-guest\" or \"nfv.1\")", util.show(v))
+  end
+  return true, v
+end
+
 local PROPERTY = "^[a-z][a-z0-9._%-]*$" -- QEMU property names, as in gic-version, highmem-ecam
 
 -- One -machine option from a key and a value: why not, or nil and the "key=value" text.
@@ -349,11 +359,11 @@ local function boolean(name, default)
 end
 
 -- In the order problems are reported. bind_group: also bind the other members of the devices'
--- IOMMU groups.
+-- IOMMU groups. qmp: false opts out of the QMP socket a launch gets.
 M.FIELDS = {
   { name = "type", check = check_type },
   { name = "qemu", check = check_qemu },
-  { name = "name", check = argv_string("name") },
+  { name = "name", check = check_name },
   { name = "options", check = check_options },
   { name = "accel", check = argv_string("accel", true) },
   { name = "cpu", check = argv_string("cpu", true) },
@@ -364,6 +374,7 @@ M.FIELDS = {
   { name = "append", check = argv_string("append") },
   { name = "args", check = check_args },
   { name = "bind_group", check = boolean("bind_group", false) },
+  { name = "qmp", check = boolean("qmp", true) },
 }
 
 -- Every field of machine m checked again, normalized values written back. A problem here is a

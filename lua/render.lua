@@ -74,6 +74,7 @@ function M.argv(m, qemu, device_value)
   local a = { qemu }
   local function opt(k, v) if v ~= nil then a[#a + 1] = k; a[#a + 1] = tostring(v) end end
   opt("-machine", machine_value(m))
+  opt("-name", m.name)
   opt("-accel", m.accel)
   opt("-cpu", m.cpu)
   opt("-smp", m.smp)

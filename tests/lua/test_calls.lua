@@ -133,8 +133,8 @@ function T.test_structure_cannot_be_broken()
     { function() m.where = "x" end, "machine: where is part of the tree" },
     { function() m.buses_used = 1 end, "machine: buses_used is part of the tree" },
     { function() m.memroy = "8G" end, "machine: no field \"memroy\" to set (the fields are " ..
-      "accel, append, args, bind_group, cpu, initrd, kernel, memory, name, options, qemu, smp, " ..
-      "type)" },
+      "accel, append, args, bind_group, cpu, initrd, kernel, memory, name, options, qemu, qmp, " ..
+      "smp, type)" },
     { function() m.add = nil end, "machine: \"add\" is a method; it cannot be set" },
     { function() p.below = nil end, "root port '?': below is part of the tree" },
     { function() p.parent = nil end, "root port '?': parent is part of the tree" },

@@ -226,7 +226,7 @@ function T.test_machine_fields_changed_after_creation()
       "list (a table), not the string \"-nographic\"" },
     { function(m) m.args = { {} } end, "args was changed after creation: args[1] must be a string" },
     { function(m) m.bind_group = "no" end, "bind_group was changed after creation" },
-    { function(m) m.name = {} end, "name was changed after creation" },
+    { function(m) m.name = "a b" end, "name was changed after creation" },
   } do
     local line = debug.getinfo(1, "l").currentline + 1
     local m = topology.machine { options = { "gic-version=3" } }
@@ -241,6 +241,25 @@ function T.test_machine_fields_changed_after_creation()
   local m = t.plan(function(_, m) m.memory = "8G"; m.smp = 4; m.options = { "gic-version=3" } end)
   t.eq(machines.memory_bytes(m), 8 << 30, "memory")
   assert(argv_of(m):find("-smp\n4\n-m\n8G", 1, true), argv_of(m))
+end
+
+-- Named launches: -name NAME right after -machine; qmp is a boolean, kept.
+function T.test_name_and_qmp()
+  local m = t.plan(function() end, { name = "nfv-1.a_b", options = { "gic-version=3" } })
+  local argv = render.argv(m, "q")
+  t.eq(argv[2], "-machine", "argv 2")
+  t.eq(argv[4], "-name", "-name after -machine")
+  t.eq(argv[5], "nfv-1.a_b", "the name")
+  t.eq(m.qmp, true, "qmp defaults to true")
+  assert(not table.concat(render.argv(t.plan(function() end), "q"), " "):find("-name"),
+    "no -name without a name")
+  t.eq(machine { qmp = false }.qmp, false, "qmp = false")
+  for _, bad in ipairs { "", "-x", ".x", "a b", "a,b", "a/b", string.rep("a", 65), "é", 7 } do
+    refused({ "machine name ", "is not a launch name", "as in \"big-guest\"" }, machine,
+      { name = bad })
+  end
+  t.eq(machine { name = string.rep("a", 64) }.name, string.rep("a", 64), "64 characters")
+  refused("machine qmp must be true or false, not \"no\"", machine, { qmp = "no" })
 end
 
 t.run("values", T)
