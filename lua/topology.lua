@@ -104,7 +104,8 @@ function M.describe(e)
     util.usage("describe: expected an element of the machine (what m:add, m:root_port, " ..
       "port:switch ... return), not " .. util.show(e))
   end
-  return string.format("%s '%s'", KIND_NAME[rec.kind], rawget(e, "id") or "?")
+  local id = rawget(e, "id")
+  return string.format("%s '%s'", KIND_NAME[rec.kind], type(id) == "string" and id or "?")
 end
 
 ---------------------------------------------------------------------------------------------
@@ -120,8 +121,13 @@ local function check_id(v)
     "'-', '.', '_')", util.show(v))
 end
 
--- "1f.7", "1f" (function 0), an integer (a slot) or {slot=, func=}; nil stays nil (assigned).
-local function check_addr(v)
+-- "1f.7", "1f" (function 0), an integer (a slot) or {slot=, func=}. nil is assigned at finalize
+-- on pcie.0; behind a port or a switch's upstream port an element always has its address.
+local function check_addr(v, rec)
+  if v == nil and rec.parent.owner then
+    return false, "addr cannot be left out behind a port or in a switch (behind a port, " ..
+      "devices are at 00.0-00.7)"
+  end
   if v == nil then return true, nil end
   local slot, func
   if math.type(v) == "integer" then
@@ -345,7 +351,7 @@ local ROOT_PORT_MODELS = { ["pcie-root-port"] = true, ioh3420 = true }
 function Machine:root_port(opts)
   local mrec = own(self, MachineMT, "m:root_port{...}")
   opts = util.check_keys("root_port", opts, ROOT_PORT_OPTS)
-  local model = opts.model or "pcie-root-port"
+  local model = opts.model == nil and "pcie-root-port" or opts.model
   if not ROOT_PORT_MODELS[model] then
     util.usage("root_port: model must be 'pcie-root-port' or 'ioh3420', not " ..
       util.show(model))
@@ -421,7 +427,7 @@ function Port:switch(opts)
   local rec = own(self, PortMT, "port:switch{...}")
   opts = util.check_keys("switch", opts, SWITCH_OPTS)
   local function check(ok, v) if not ok then util.usage("switch: " .. v) end return v end
-  local n = check(int_field("ports", 1, 32)(opts.ports or 8))
+  local n = check(int_field("ports", 1, 32)(opts.ports == nil and 8 or opts.ports))
   local chassis = check(int_field("chassis", 0, 255)(opts.chassis))
   local first = check(int_field("first_slot", 0, 8191)(opts.first_slot))
   if first and first + n - 1 > 8191 then

@@ -38,6 +38,12 @@ function T.test_lists_and_types()
   refused("machine args must be a list, and it has a key \"x\"", machine, { args = { x = "-a" } })
   refused("machine bind_group must be true or false, not \"no\"", machine, { bind_group = "no" })
   refused("machine bind_group must be true or false, not 0", machine, { bind_group = 0 })
+  refused("switch: ports must be an integer from 1 to 32, not false", function()
+    machine():root_port():switch { ports = false }
+  end)
+  refused("root_port: model must be 'pcie-root-port' or 'ioh3420', not false", function()
+    machine():root_port { model = false }
+  end)
   t.eq(machine { bind_group = true }.bind_group, true, "bind_group")
   t.eq(machine().bind_group, false, "bind_group default")
   local vf = require "vflaunch"

@@ -193,6 +193,9 @@ function T.test_element_fields_changed_after_creation()
       "after creation: expected a host device" },
     { function(p) p:add("0002:81:10.0").rombar = 2 end, "rombar was changed after creation" },
     { function(p) p:add("0002:81:10.0").addr.func = 9 end, "addr was changed after creation" },
+    { function(p) p:add("0002:81:10.0").addr = nil end, "addr was changed after creation: addr " ..
+      "cannot be left out behind a port" },
+    { function(p) p:switch { ports = 2 }.ports[1].addr = nil end, "port 'dp1': addr was changed" },
     { function(p) p:switch { ports = 2 }.ports[2].slot = 9000 end, "port 'dp2': slot was " ..
       "changed after creation" },
     { function(p) p:switch { ports = 2 }.upstream.addr = "zz" end, "switch 'up1': addr was " ..
