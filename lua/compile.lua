@@ -28,12 +28,10 @@ local function pick_qemu(m, profile, opts)
 end
 
 -- Finalize and validate a machine: (profile, errors). Errors are { where=, element=, message= }.
+-- machines.profile first: it re-checks every machine field the script may have changed since
+-- vf.machine{} (and raises with all of them), so nothing below reads an unchecked value.
 function M.check(m, inventory)
   local profile = machines.profile(m)
-  if not profile then
-    return nil, { { where = m.where, message = string.format("machine type '%s' is not one " ..
-      "vflaunch knows: %s", tostring(m.type), machines.known) } }
-  end
   local errors = topology.finalize(m, profile)
   validate.check(m, profile, inventory, errors)
   return profile, errors
@@ -70,8 +68,12 @@ function M.machine(ctx, m, script)
     util.fail(table.concat(lines, "\n"))
   end
   local qemu = pick_qemu(m, profile, ctx.opts)
-  m.name = M.launch_name(m, script)
-  local plan = { machine = m, profile = profile, qemu = qemu, name = m.name, script = script }
+  local name = M.launch_name(m, script)
+  -- QEMU's -name carries the launch's name, unless the script gave its own in args.
+  local own_name = false
+  for _, a in ipairs(m.args) do own_name = own_name or a == "-name" end
+  if not own_name then m.name = name end
+  local plan = { machine = m, profile = profile, qemu = qemu, name = name, script = script }
   plan.argv = render.argv(m, qemu)
   if m.qmp ~= false then
     plan.qmp = ctx.roots.state .. "/" .. plan.name .. "/qmp.sock"

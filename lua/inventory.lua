@@ -13,8 +13,18 @@ Inventory.__index = Inventory
 local Device = {}
 Device.__index = Device
 
+-- A method called with '.' instead of ':' gets its first argument (or nil) as self: say how to
+-- call it, at the script's line.
+local function own(self, mt, example)
+  if type(self) ~= "table" or not rawequal(getmetatable(self), mt) then
+    util.usage(string.format("%s is a method: call it with ':', as in %s",
+      example:match(":([%w_]+)"), example))
+  end
+end
+
 -- The VFs of a PF, in virtfn order, as device tables ({} for a device with none).
 function Device:vfs()
+  own(self, Device, "pf:vfs()")
   local out = {}
   for _, addr in ipairs(self.vfs_addresses or {}) do
     out[#out + 1] = self._inventory.by_address[addr]
@@ -23,19 +33,23 @@ function Device:vfs()
 end
 
 function Device:pf()
+  own(self, Device, "vf:pf()")
   return self.physfn and self._inventory.by_address[self.physfn]
 end
 
 -- A PF's VFs after giving it exactly n (see vflaunch.set_vfs; the run installs set_vfs).
 function Device:set_vfs(n)
+  own(self, Device, "pf:set_vfs(n)")
   return self._inventory.set_vfs(self, n)
 end
 
 function Device:is_bridge()
+  own(self, Device, "dev:is_bridge()")
   return self.header_type == 1 or (self.class >> 8) == 0x0604
 end
 
 function Device:describe()
+  own(self, Device, "dev:describe()")
   local name = self.device_name or string.format("device %04x", self.device)
   local vendor = self.vendor_name or string.format("vendor %04x", self.vendor)
   return vendor .. " " .. name
@@ -61,12 +75,51 @@ end
 
 -- The device at a canonical or short address ("81:10.0" means domain 0000), or nil.
 function Inventory:get(address)
+  own(self, Inventory, "vf.host:get(address)")
+  if type(address) ~= "string" then
+    util.usage("get: expected a PCI address string such as \"0002:81:10.0\", not " ..
+      util.show(address))
+  end
   local canonical = pci.parse_address(address)
   return canonical and self.by_address[canonical]
 end
 
-local FILTER = { vendor = true, device = true, class = true, driver = true, address = true,
-  physfn = true, numa_node = true, iommu_group = true }
+-- Each filter key and the values it takes; a wrong type would match nothing, silently.
+local function integer(v) return math.type(v) == "integer" end
+local function string_(v) return type(v) == "string" end
+local FILTER = {
+  vendor = { integer, "an integer, such as 0x8086" },
+  device = { integer, "an integer, such as 0x10fb" },
+  class = { integer, "an integer: 0x02, 0x0200 or 0x020000" },
+  numa_node = { integer, "an integer" },
+  iommu_group = { integer, "an integer" },
+  driver = { function(v) return type(v) == "string" or v == false end,
+    "a driver name, or false for devices with no driver" },
+  address = { string_, "a string, part of an address such as \"0002:81:\"" },
+  physfn = { string_, "a PF's address, such as \"0002:81:00.0\"" },
+  free = { function(v) return type(v) == "boolean" end, "true or false" },
+}
+
+local function check_filter(call, filter)
+  if filter == nil then return {} end
+  if type(filter) ~= "table" then
+    util.usage(call .. ": expected a table of filter fields, got " .. util.show(filter))
+  end
+  for k, v in pairs(filter) do
+    local spec = FILTER[k]
+    if not spec then
+      local names = {}
+      for n in pairs(FILTER) do names[#names + 1] = n end
+      table.sort(names)
+      util.usage(string.format("%s: unknown filter field %s (known: %s)", call, util.show(k),
+        table.concat(names, ", ")))
+    end
+    if not spec[1](v) then
+      util.usage(string.format("%s: %s must be %s, not %s", call, k, spec[2], util.show(v)))
+    end
+  end
+  return filter
+end
 
 local function matches(d, f)
   if f.vendor and d.vendor ~= f.vendor then return false end
@@ -84,24 +137,50 @@ local function matches(d, f)
   return true
 end
 
--- Devices matching every field of filter, in address order. driver = false: no driver bound.
--- address: a substring of the canonical address ("0002:81:" selects a bus).
-function Inventory:find(filter)
-  util.check_keys("find", filter, FILTER)
+-- free: whether a device is free, as the host's launch state says: is_free(dev) is installed on
+-- the inventory by the driver, which knows the launches that hold devices. Without it, asking
+-- for free devices is an error, not an answer that could be wrong.
+local function keep_free(self, call, list, free)
+  if free == nil then return list end
+  local is_free = rawget(self, "is_free")
+  if type(is_free) ~= "function" then
+    util.usage(call .. ": free devices need the host's launch state (which devices running " ..
+      "launches hold), and this run has none; leave free out")
+  end
   local out = {}
-  for _, d in ipairs(self.devices) do
-    if matches(d, filter or {}) then out[#out + 1] = d end
+  for _, d in ipairs(list) do
+    if (is_free(d) and true or false) == free then out[#out + 1] = d end
   end
   return out
 end
 
--- All VFs of the PFs that match filter, PF by PF, each PF's in virtfn order.
-function Inventory:vfs(filter)
+-- Devices matching every field of filter, in address order. driver = false: no driver bound.
+-- address: a substring of the canonical address ("0002:81:" selects a bus). free = true: only
+-- devices no launch holds (false: only those one does).
+function Inventory:find(filter)
+  own(self, Inventory, "vf.host:find{...}")
+  filter = check_filter("find", filter)
   local out = {}
-  for _, pf in ipairs(self:find(filter)) do
+  for _, d in ipairs(self.devices) do
+    if matches(d, filter) then out[#out + 1] = d end
+  end
+  return keep_free(self, "find", out, filter.free)
+end
+
+-- All VFs of the PFs that match filter, PF by PF, each PF's in virtfn order. free applies to the
+-- VFs, not to their PFs.
+function Inventory:vfs(filter)
+  own(self, Inventory, "vf.host:vfs{...}")
+  filter = check_filter("vfs", filter)
+  local pf_filter = {}
+  for k, v in pairs(filter) do
+    if k ~= "free" then pf_filter[k] = v end
+  end
+  local out = {}
+  for _, pf in ipairs(self:find(pf_filter)) do
     for _, vf in ipairs(pf:vfs()) do out[#out + 1] = vf end
   end
-  return out
+  return keep_free(self, "vfs", out, filter.free)
 end
 
 M.parse_address = pci.parse_address

@@ -4,9 +4,12 @@
 -- planned and hand-placed parts share one space. A plan that cannot fit is refused at the place()
 -- line, before anything is created, with the numbers and the strategies that would fit.
 local machines = require "vflaunch.machines"
+local topology = require "vflaunch.topology"
 local util = require "vflaunch.util"
 
 local M = {}
+
+local P = topology.private
 
 M.FUNCS_PER_SLOT = 8 -- root ports packed as the functions of one root-bus slot (docs/pcie.txt)
 M.MAX_SWITCH_PORTS = 32 -- downstream ports on one switch's bus
@@ -48,19 +51,19 @@ function M.in_use(m, profile)
   local usable = {}
   for _, s in ipairs(profile.root_slots) do usable[s] = true end
   local slots, groups, count = {}, {}, 0
-  for _, e in ipairs(m.root.children) do
-    local a = e.addr
-    if a and a.slot then
+  for _, e in ipairs(P(m).root.children) do
+    local a, auto = e.addr, P(e).auto
+    if a then
       if usable[a.slot] and not slots[a.slot] then slots[a.slot] = true; count = count + 1 end
-    elseif a and a.group then
-      if not groups[a.group] then groups[a.group] = true; count = count + 1 end
+    elseif auto and auto.group then
+      if not groups[auto.group] then groups[auto.group] = true; count = count + 1 end
     else
       count = count + 1
     end
   end
   local buses = 1
-  for _, e in ipairs(m.elements) do
-    if e.below then buses = buses + 1 end
+  for _, e in ipairs(P(m).elements) do
+    if P(e).below then buses = buses + 1 end
   end
   return count, buses
 end
@@ -166,7 +169,7 @@ local function root_ports(m, n, out)
     local func = (i - 1) % M.FUNCS_PER_SLOT
     if func == 0 then pack = {} end
     local p = m:root_port()
-    p.addr = { func = func, group = pack }
+    topology.pack(p, func, pack)
     out[#out + 1] = p
   end
   return out
@@ -187,9 +190,15 @@ function M.place(m, devs, opts)
   opts = util.check_keys("place", opts, PLACE_OPTS)
   if type(devs) ~= "table" then
     util.usage("place: expected a list of devices (from vf.vfs/vf.find, or address strings), got "
-      .. type(devs))
+      .. util.show(devs))
   end
-  local n = #devs
+  local n, why = util.list_length(devs, "devices")
+  if not n then util.usage("place: " .. why) end
+  -- A script whose vf.vfs{...} found nothing would otherwise plan a guest without a device.
+  if n == 0 then
+    util.usage("place: the list of devices is empty, so there is nothing to place; check what " ..
+      "the filter that made it finds on this host ('vflaunch --list --vfs')")
+  end
   for i = 1, n do
     local d = devs[i]
     if type(d) ~= "string" and not (type(d) == "table" and type(d.address) == "string") then
@@ -217,12 +226,11 @@ function M.place(m, devs, opts)
   }
   local need = M.needs(strategy, n, o.spare, o.ports_per_switch, o.per_port)
 
+  -- The profile checks the machine's fields again first (the script may have changed them).
   local profile = machines.profile(m)
-  if profile then -- an unknown machine type is the driver's error, with the machine's line
-    local used_slots, used_buses = M.in_use(m, profile)
-    if not fits(need, #profile.root_slots - used_slots, profile.bus_limit - used_buses) then
-      refuse(m, profile, n, o, need, used_slots, used_buses)
-    end
+  local used_slots, used_buses = M.in_use(m, profile)
+  if not fits(need, #profile.root_slots - used_slots, profile.bus_limit - used_buses) then
+    refuse(m, profile, n, o, need, used_slots, used_buses)
   end
 
   local plan = { strategy = strategy, needs = need, devices = {}, ports = {}, spares = {},
@@ -253,14 +261,15 @@ function M.place(m, devs, opts)
       local size = math.min(o.ports_per_switch, down - (s - 1) * o.ports_per_switch)
       local sw = rp:switch { ports = size }
       plan.switches[s] = sw
-      for _, port in ipairs(sw.ports) do
+      for _, port in ipairs(P(sw).ports) do
         i = i + 1
         if i <= n then put(port, { devs[i] }) else plan.spares[#plan.spares + 1] = port end
       end
     end
   end
-  m.plans = m.plans or {}
-  m.plans[#m.plans + 1] = plan
+  -- What the budget check names later; the plan itself is the script's to change.
+  local plans = P(m).plans
+  plans[#plans + 1] = { where = plan.where, needs = { buses = need.buses } }
   return plan
 end
 

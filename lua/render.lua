@@ -2,8 +2,11 @@
 -- A finalized machine as QEMU's argv, a pastable shell command, a tree picture, and JSON.
 local topology = require "vflaunch.topology"
 local json = require "vflaunch.json"
+local util = require "vflaunch.util"
 
 local M = {}
+
+local P = topology.private
 
 -- QEMU's option parser splits on ',' and reads ',,' as a literal comma.
 function M.qemu_escape(v)
@@ -18,11 +21,12 @@ end
 function M.device_value(e, model)
   local p = { model or e.model }
   local function add(k, v) if v ~= nil then p[#p + 1] = k .. "=" .. M.qemu_escape(v) end end
-  if e.kind == "device" and not model then add("host", e.host) end
+  local rec = P(e)
+  if rec.kind == "device" and not model then add("host", e.host) end
   add("id", e.id)
-  add("bus", topology.bus_name(e.parent))
+  add("bus", topology.bus_name(rec.parent))
   add("addr", addr_text(e.addr))
-  if e.multifunction then add("multifunction", "on") end
+  if rec.multifunction then add("multifunction", "on") end
   add("chassis", e.chassis)
   add("slot", e.slot)
   add("io-reserve", e.io_reserve)
@@ -35,23 +39,34 @@ end
 function M.walk(m)
   local out = {}
   local function visit(bus)
-    for _, e in ipairs(bus.children_sorted) do
+    for _, e in ipairs(bus.sorted) do
       out[#out + 1] = e
-      if e.below then visit(e.below) end
+      local below = P(e).below
+      if below then visit(below) end
     end
   end
-  visit(m.root)
+  visit(P(m).root)
   return out
 end
 
--- The machine options: the script's, each value escaped.
+-- The machine options ("key=value", checked by machines.lua), keys and values escaped.
 local function machine_value(m)
   local p = { m.type }
   for _, opt in ipairs(m.options) do
-    local k, v = opt:match("^([^=]+)=(.*)$")
-    p[#p + 1] = k and (k .. "=" .. M.qemu_escape(v)) or M.qemu_escape(opt)
+    local k, v = opt:match("^([^=]*)=(.*)$")
+    p[#p + 1] = M.qemu_escape(k) .. "=" .. M.qemu_escape(v)
   end
   return table.concat(p, ",")
+end
+
+-- Every word of argv must reach QEMU as the plan shows it: machines.lua and topology.lua check
+-- each value a script gives; this is the last line, so that no other value can slip through.
+local function check_argv(a)
+  for i, w in ipairs(a) do
+    local why = util.argv_problem(w)
+    if why then util.fail(string.format("argv word %d (after %s) %s", i, tostring(a[i - 1]), why)) end
+  end
+  return a
 end
 
 -- argv for QEMU. device_model(e) may replace a passthrough device's -device value (rehearsal).
@@ -59,6 +74,7 @@ function M.argv(m, qemu, device_value)
   local a = { qemu }
   local function opt(k, v) if v ~= nil then a[#a + 1] = k; a[#a + 1] = tostring(v) end end
   opt("-machine", machine_value(m))
+  opt("-name", m.name)
   opt("-accel", m.accel)
   opt("-cpu", m.cpu)
   opt("-smp", m.smp)
@@ -70,7 +86,7 @@ function M.argv(m, qemu, device_value)
     opt("-device", e.kind == "device" and device_value and device_value(e) or M.device_value(e))
   end
   for _, x in ipairs(m.args) do a[#a + 1] = x end
-  return a
+  return check_argv(a)
 end
 
 -- A word for sh: single-quoted always, with ' written as '\''.
@@ -96,20 +112,26 @@ function M.shell(argv)
 end
 
 local function guest_address(e)
-  return string.format("%02x:%s", e.parent.number, addr_text(e.addr))
+  return string.format("%02x:%s", P(e).parent.number, addr_text(e.addr))
+end
+
+-- The guest's bus number of the bus element e sits on (after finalize).
+function M.guest_bus(e)
+  return P(e).parent.number
 end
 
 -- Guest-visible facts of each passthrough device, for JSON and rehearsal.
 function M.device_facts(m)
   local out = {}
   for _, e in ipairs(M.walk(m)) do
-    if e.kind == "device" then
-      local port = e.parent.owner
+    local rec = P(e)
+    if rec.kind == "device" then
+      local port = rec.parent.owner
       out[#out + 1] = {
-        id = e.id, host = e.host, bus = topology.bus_name(e.parent), addr = addr_text(e.addr),
-        guest_bus = e.parent.number, guest_address = "0000:" .. guest_address(e),
+        id = e.id, host = e.host, bus = topology.bus_name(rec.parent), addr = addr_text(e.addr),
+        guest_bus = rec.parent.number, guest_address = "0000:" .. guest_address(e),
         port = port and port.id or json.null,
-        name = e.hostdev and e.hostdev:describe() or json.null,
+        name = rec.hostdev and rec.hostdev:describe() or json.null,
       }
     end
   end
@@ -118,7 +140,7 @@ end
 
 function M.root_slots_used(m)
   local used = {}
-  for _, e in ipairs(m.root.children) do
+  for _, e in ipairs(P(m).root.children) do
     if e.addr then used[e.addr.slot] = true end
   end
   local n = 0
@@ -127,34 +149,36 @@ function M.root_slots_used(m)
 end
 
 function M.budget_line(m)
-  return string.format("buses %d/%d, root slots %d/%d, devices %d", m.buses_used,
-    m.profile.bus_limit, M.root_slots_used(m), #m.profile.root_slots, #m:devices())
+  local rec = P(m)
+  return string.format("buses %d/%d, root slots %d/%d, devices %d", rec.buses_used,
+    rec.profile.bus_limit, M.root_slots_used(m), #rec.profile.root_slots, #m:devices())
 end
 
 local function element_line(e)
-  local a = guest_address(e)
-  if e.kind == "device" then
+  local a, rec = guest_address(e), P(e)
+  if rec.kind == "device" then
     return string.format("%s %s %s%s", a, e.id, e.host,
-      e.hostdev and ("  " .. e.hostdev:describe()) or "")
+      rec.hostdev and ("  " .. rec.hostdev:describe()) or "")
   end
-  local s = string.format("%s %s %s", a, e.model, e.id)
+  local s = string.format("%s %s %s", a, rec.model, e.id)
   if e.chassis then s = s .. string.format(" chassis %d slot %d", e.chassis, e.slot) end
-  if e.multifunction then s = s .. " multifunction" end
-  return s .. string.format("  [bus %02x]", e.below.number)
+  if rec.multifunction then s = s .. " multifunction" end
+  return s .. string.format("  [bus %02x]", rec.below.number)
 end
 
 -- The guest's PCIe tree as lspci -t would draw it, with the budget line last.
 function M.tree(m)
   local lines = { string.format("pcie.0 (%s, bus 00)", m.type) }
   local function visit(bus, indent)
-    local kids = bus.children_sorted
+    local kids = bus.sorted
     for i, e in ipairs(kids) do
       local last = i == #kids
       lines[#lines + 1] = indent .. (last and "└─ " or "├─ ") .. element_line(e)
-      if e.below then visit(e.below, indent .. (last and "   " or "│  ")) end
+      local below = P(e).below
+      if below then visit(below, indent .. (last and "   " or "│  ")) end
     end
   end
-  visit(m.root, "")
+  visit(P(m).root, "")
   lines[#lines + 1] = M.budget_line(m)
   return table.concat(lines, "\n") .. "\n"
 end
@@ -163,10 +187,11 @@ end
 function M.json(m, argv)
   local ports = {}
   for _, e in ipairs(M.walk(m)) do
-    if e.kind ~= "device" then
-      ports[#ports + 1] = { id = e.id, model = e.model, bus = topology.bus_name(e.parent),
+    local rec = P(e)
+    if rec.kind ~= "device" then
+      ports[#ports + 1] = { id = e.id, model = rec.model, bus = topology.bus_name(rec.parent),
         addr = addr_text(e.addr), chassis = e.chassis or json.null, slot = e.slot or json.null,
-        guest_bus = e.parent.number, secondary_bus = e.below.number }
+        guest_bus = rec.parent.number, secondary_bus = rec.below.number }
     end
   end
   return json.encode({
@@ -174,8 +199,8 @@ function M.json(m, argv)
     argv = argv,
     devices = M.device_facts(m),
     ports = ports,
-    buses = { used = m.buses_used, available = m.profile.bus_limit },
-    root_slots = { used = M.root_slots_used(m), available = #m.profile.root_slots },
+    buses = { used = P(m).buses_used, available = P(m).profile.bus_limit },
+    root_slots = { used = M.root_slots_used(m), available = #P(m).profile.root_slots },
   }) .. "\n"
 end
 

@@ -1,93 +1,327 @@
 -- SPDX-License-Identifier: MIT
 -- The guest's PCIe tree: a machine, its root bus, root ports, switches, devices and functions.
 -- Scripts build it by hand (or through vflaunch.plan); finalize() assigns what was left out.
+--
+-- What a script may set on an object is a plain field, checked when the object is made and again
+-- at finalize, by one checker per field. The tree's structure (buses, parents, the element list)
+-- lives in private records that scripts cannot reach: a broken link would crash finalize or
+-- render. render, validate and plan reach them through M.private().
+local machines = require "vflaunch.machines"
 local util = require "vflaunch.util"
 
 local M = {}
 
-local Machine, Port, Switch = {}, {}, {}
-Machine.__index, Port.__index, Switch.__index = Machine, Port, Switch
+-- object -> its private record. Weak keys: a record lives as long as its object.
+local private = setmetatable({}, { __mode = "k" })
 
--- QEMU ids: a letter, then letters, digits, '-', '.', '_' (qemu util/id.c).
-local function check_id(what, id)
-  if id ~= nil and (type(id) ~= "string" or not id:match("^[A-Za-z][A-Za-z0-9_.%-]*$")) then
-    util.usage(string.format("%s: id %q is not a QEMU id (a letter, then letters, digits, " ..
-      "'-', '.', '_')", what, tostring(id)))
-  end
-  return id
+-- The key under which an object's own __index hands out its record. Only this module holds it,
+-- and it works through __index chains: rehearsal renders a table whose __index is the machine.
+local RECORD = setmetatable({}, { __name = "vflaunch private record" })
+
+-- The private record of a machine, element or switch (or of a table inheriting from one), or nil.
+function M.private(x)
+  if type(x) ~= "table" then return nil end
+  return private[x] or x[RECORD]
 end
 
--- "1f.7", "1f" (function 0), a number (a slot) or {slot=, func=}; nil stays nil (auto).
-local function parse_addr(what, addr)
-  if addr == nil then return nil end
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = x end
+  return out
+end
+
+-- A bus as scripts see it: read-only, its number (after finalize), its owner and its name.
+local function bus_view(bus)
+  if not bus then return nil end
+  bus.view = bus.view or setmetatable({}, {
+    __index = function(_, k)
+      if k == "number" or k == "subordinate" or k == "owner" then return bus[k] end
+      if k == "name" then return M.bus_name(bus) end
+      return nil
+    end,
+    __newindex = function(_, k)
+      util.usage(string.format("a bus is part of the tree vflaunch keeps: %s cannot be set",
+        util.show(k)))
+    end,
+  })
+  return bus.view
+end
+
+-- An object kind: its methods, read-only views of its record, and the fields a script may set
+-- (fields(record) -> a set). Anything else written to an object is refused at the script's line:
+-- a typo would otherwise be a silent no-op, and a structural name would break the tree.
+local function class(what, methods, views, fields)
+  local mt = {}
+  mt.__index = function(t, k)
+    if k == RECORD then return private[t] end
+    local f = methods[k]
+    if f ~= nil then return f end
+    local view = views[k]
+    if view then return view(private[t]) end
+    return nil
+  end
+  mt.__newindex = function(t, k, v)
+    local rec = private[t]
+    local name = what(t, rec)
+    if methods[k] then
+      util.usage(string.format("%s: %s is a method; it cannot be set", name, util.show(k)))
+    elseif views[k] then
+      util.usage(string.format("%s: %s is part of the tree vflaunch keeps; it cannot be set",
+        name, k))
+    end
+    local known = fields(rec)
+    if not known[k] then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      table.sort(names)
+      util.usage(string.format("%s: no field %s to set%s", name, util.show(k),
+        #names > 0 and (" (the fields are " .. table.concat(names, ", ") .. ")") or ""))
+    end
+    rawset(t, k, v)
+  end
+  return mt
+end
+
+-- The record of self, which must be an object of metatable mt. A method called with '.' instead
+-- of ':' gets its first argument (or nil) as self: say how to call it.
+local function own(self, mt, example)
+  local rec = type(self) == "table" and rawequal(getmetatable(self), mt) and private[self]
+  if not rec then
+    util.usage(string.format("%s is a method: call it with ':', as in %s", example:match(
+      ":([%w_]+)"), example))
+  end
+  return rec
+end
+
+local KIND_NAME = { ["root-port"] = "root port", ["upstream-port"] = "switch",
+  ["downstream-port"] = "port", device = "device" }
+
+-- "root port 'rp1'", for messages. For scripts too (vf.describe).
+function M.describe(e)
+  local rec = M.private(e)
+  if not (rec and rec.kind) then
+    util.usage("describe: expected an element of the machine (what m:add, m:root_port, " ..
+      "port:switch ... return), not " .. util.show(e))
+  end
+  local id = rawget(e, "id")
+  return string.format("%s '%s'", KIND_NAME[rec.kind], type(id) == "string" and id or "?")
+end
+
+---------------------------------------------------------------------------------------------
+-- Element fields: one checker each, used at creation and again at finalize. A checker takes the
+-- value and the element's record and returns true and the value to keep, or false and why.
+
+-- QEMU ids: a letter, then letters, digits, '-', '.', '_' (qemu util/id.c).
+local function check_id(v)
+  if v == nil or (type(v) == "string" and v:match("^[A-Za-z][A-Za-z0-9_.%-]*$")) then
+    return true, v
+  end
+  return false, string.format("id %s is not a QEMU id (a letter, then letters, digits, " ..
+    "'-', '.', '_')", util.show(v))
+end
+
+-- "1f.7", "1f" (function 0), an integer (a slot) or {slot=, func=}. nil is assigned at finalize
+-- on pcie.0; behind a port or a switch's upstream port an element always has its address.
+local function check_addr(v, rec)
+  if v == nil and rec.parent.owner then
+    return false, "addr cannot be left out behind a port or in a switch (behind a port, " ..
+      "devices are at 00.0-00.7)"
+  end
+  if v == nil then return true, nil end
   local slot, func
-  if type(addr) == "number" then
-    slot, func = addr, 0
-  elseif type(addr) == "string" then
-    local s, f = addr:match("^(%x%x?)%.([0-7])$")
-    if not s then s, f = addr:match("^(%x%x?)$"), "0" end
+  if math.type(v) == "integer" then
+    slot, func = v, 0
+  elseif type(v) == "string" then
+    local s, f = v:match("^(%x%x?)%.([0-7])$")
+    if not s then s, f = v:match("^(%x%x?)$"), "0" end
     slot, func = s and tonumber(s, 16), tonumber(f)
-  elseif type(addr) == "table" then
-    slot, func = addr.slot, addr.func or 0
+  elseif type(v) == "table" and not getmetatable(v) then
+    slot, func = v.slot, v.func == nil and 0 or v.func
+    for k in pairs(v) do
+      if k ~= "slot" and k ~= "func" then slot = nil end
+    end
   end
   if math.type(slot) ~= "integer" or math.type(func) ~= "integer" or slot < 0 or slot > 0x1f
       or func < 0 or func > 7 then
-    util.usage(string.format("%s: addr %s is not a slot.function (slots 00-1f, functions 0-7, " ..
-      "as in \"03.0\")", what, tostring(addr)))
+    return false, string.format("addr %s is not a slot.function (slots 00-1f, functions 0-7, " ..
+      "as in \"03.0\" or {slot = 3, func = 0})", util.show(v))
   end
-  return { slot = slot, func = func }
+  return true, { slot = slot, func = func }
 end
 
-local function check_int(what, name, v, lo, hi)
-  if v ~= nil and (math.type(v) ~= "integer" or v < lo or v > hi) then
-    util.usage(string.format("%s: %s must be an integer from %d to %d, not %s", what, name, lo,
-      hi, tostring(v)))
+local function int_field(name, lo, hi)
+  return function(v)
+    if v == nil or (math.type(v) == "integer" and v >= lo and v <= hi) then return true, v end
+    return false, string.format("%s must be an integer from %d to %d, not %s", name, lo, hi,
+      util.show(v))
   end
-  return v
 end
+
+-- The host device: an inventory device or a PCI address string (validate checks the address).
+local function check_host(v)
+  if type(v) == "table" and type(v.address) == "string" then v = v.address end
+  if type(v) ~= "string" then
+    return false, "expected a host device (from vf.find or vf.vfs) or a PCI address string, not "
+      .. util.show(v)
+  end
+  local why = util.argv_problem(v)
+  if why then return false, "host address " .. why end
+  return true, v
+end
+
+-- Properties of pcie-root-port alone (ioh3420 and the switch ports have none).
+local function root_port_only(name, check)
+  return function(v, rec)
+    if v ~= nil and rec.model ~= "pcie-root-port" then
+      return false, name .. " is a property of pcie-root-port only, not of " .. rec.model
+    end
+    return check(v)
+  end
+end
+
+-- io-reserve: a size as QEMU reads it, rendered as given.
+local function check_io_reserve(v)
+  if v == nil or (math.type(v) == "integer" and v >= 0) then return true, v end
+  local _, why
+  if type(v) == "string" then
+    _, why = machines.parse_size(v, 0)
+    if not why then return true, v end
+  end
+  return false, string.format("io_reserve %s is not a size QEMU reads: a non-negative integer " ..
+    "(bytes) or a string such as \"4K\"%s", util.show(v), why and ("; " .. why) or "")
+end
+
+local FIELDS = {
+  device = { { "id", check_id }, { "addr", check_addr }, { "host", check_host },
+    { "rombar", int_field("rombar", 0, 1) } },
+  ["root-port"] = { { "id", check_id }, { "addr", check_addr },
+    { "chassis", int_field("chassis", 0, 255) }, { "slot", int_field("slot", 0, 8191) },
+    { "io_reserve", root_port_only("io_reserve", check_io_reserve) },
+    { "bus_reserve", root_port_only("bus_reserve", int_field("bus_reserve", 0, 255)) } },
+  ["upstream-port"] = { { "id", check_id }, { "addr", check_addr } },
+  ["downstream-port"] = { { "id", check_id }, { "addr", check_addr },
+    { "chassis", int_field("chassis", 0, 255) }, { "slot", int_field("slot", 0, 8191) } },
+}
+
+local FIELD_SET = {}
+for kind, list in pairs(FIELDS) do
+  FIELD_SET[kind] = {}
+  for _, f in ipairs(list) do FIELD_SET[kind][f[1]] = true end
+end
+
+local MACHINE_FIELD_SET = {}
+for _, f in ipairs(machines.FIELDS) do MACHINE_FIELD_SET[f.name] = true end
+
+---------------------------------------------------------------------------------------------
+-- Classes
+
+local Machine, Port, Device, Upstream, Switch = {}, {}, {}, {}, {}
+
+local ELEMENT_VIEWS = {
+  kind = function(r) return r.kind end,
+  model = function(r) return r.model end,
+  where = function(r) return r.where end,
+  multifunction = function(r) return r.multifunction end,
+  hostdev = function(r) return r.hostdev end,
+  parent = function(r) return bus_view(r.parent) end,
+  below = function(r) return bus_view(r.below) end,
+  machine = function(r) return r.machine end,
+}
+
+local function element_name(e) return M.describe(e) end
+local function element_fields(rec) return FIELD_SET[rec.kind] end
+
+local MachineMT = class(function() return "machine" end, Machine, {
+  where = function(r) return r.where end,
+  root = function(r) return bus_view(r.root) end,
+  buses_used = function(r) return r.buses_used end,
+  profile = function(r) return r.profile end,
+  elements = function() return nil end,
+  plans = function() return nil end,
+}, function() return MACHINE_FIELD_SET end)
+local PortMT = class(element_name, Port, ELEMENT_VIEWS, element_fields)
+local DeviceMT = class(element_name, Device, ELEMENT_VIEWS, element_fields)
+local UpstreamMT = class(element_name, Upstream, ELEMENT_VIEWS, element_fields)
+local SwitchMT = class(function() return "switch" end, Switch, {
+  upstream = function(r) return r.upstream end,
+  ports = function(r) return copy(r.ports) end, -- a copy: the switch's own list stays whole
+  where = function(r) return r.where end,
+}, function() return {} end)
 
 local function new_bus(machine, owner)
   return { machine = machine, owner = owner, children = {} }
 end
 
--- Register element e (already holding kind, model, id, addr) on bus.
-local function attach(bus, e)
-  local m = bus.machine
-  e.parent, e.machine, e.where = bus, m, e.where or util.where()
+-- A new element of kind on bus, each field through its checker; errors name `call`.
+local function new_element(call, bus, kind, model, values, mt)
+  local mrec = private[bus.machine]
+  local e = setmetatable({}, mt)
+  local rec = { kind = kind, model = model, where = util.where(), machine = bus.machine,
+    parent = bus, checked = {} }
+  private[e] = rec
+  for _, f in ipairs(FIELDS[kind]) do
+    local ok, v = f[2](values[f[1]], rec)
+    if not ok then util.usage(call .. ": " .. v) end
+    rawset(e, f[1], v)
+    rec.checked[f[1]] = copy(v)
+  end
   bus.children[#bus.children + 1] = e
-  m.elements[#m.elements + 1] = e
-  return e
+  mrec.elements[#mrec.elements + 1] = e
+  return e, rec
 end
 
--- What a device argument names: an inventory device, or a host address as a string.
-local function host_of(what, dev)
-  if type(dev) == "string" then return dev, nil end
-  if type(dev) == "table" and type(dev.address) == "string" then return dev.address, dev end
-  util.usage(what .. ": expected a host device (from vflaunch.host) or a PCI address string, got "
-    .. type(dev))
-end
+---------------------------------------------------------------------------------------------
+-- Devices
 
 local DEVICE_OPTS = { id = true, addr = true, rombar = true }
 
-local function add_device(what, bus, dev, opts, addr)
-  opts = util.check_keys(what, opts, DEVICE_OPTS)
-  local host, hostdev = host_of(what, dev)
-  return attach(bus, {
-    kind = "device", model = "vfio-pci", host = host, hostdev = hostdev,
-    id = check_id(what, opts.id), addr = addr or parse_addr(what, opts.addr),
-    rombar = check_int(what, "rombar", opts.rombar, 0, 1),
-  })
+local function add_device(call, bus, dev, opts, addr)
+  local e, rec = new_element(call, bus, "device", "vfio-pci", { host = dev, id = opts.id,
+    addr = addr or opts.addr, rombar = opts.rombar }, DeviceMT)
+  if type(dev) == "table" then rec.hostdev = dev end
+  return e, rec
 end
 
-local function add_functions(what, bus, devs, opts, slot)
-  if type(devs) ~= "table" or #devs < 1 or #devs > 8 then
-    util.usage(what .. ": expected a list of 1 to 8 devices (functions 0-7 of one slot)")
+-- Up to 8 devices as the functions of one slot: behind a port always device 0; on pcie.0 the
+-- slot given, or one assigned at finalize to all of them together.
+local function add_functions(call, bus, devs, opts, behind_port)
+  if behind_port and type(opts) == "table" and opts.slot ~= nil then
+    util.usage(call .. ": behind a port the functions are always those of device 0 " ..
+      "(00.0-00.7); leave slot out")
   end
-  opts = util.check_keys(what, opts, { ids = true, slot = true })
-  local out, group = {}, {} -- group: the functions share one slot, auto-assigned or not
-  for i, dev in ipairs(devs) do
-    out[i] = add_device(what, bus, dev, { id = opts.ids and opts.ids[i] },
-      { slot = slot, func = i - 1, group = group })
+  opts = util.check_keys(call, opts, behind_port and { ids = true } or { ids = true, slot = true })
+  local n, why = util.list_length(devs, "devices")
+  if not n then util.usage(call .. ": " .. why) end
+  if n < 1 or n > 8 then
+    util.usage(string.format("%s: expected a list of 1 to 8 devices (functions 0-7 of one " ..
+      "slot), got %d", call, n))
+  end
+  local ids = opts.ids
+  if ids ~= nil then
+    local count, bad = util.list_length(ids, "ids")
+    if not count then util.usage(call .. ": " .. bad) end
+    if count > n then
+      util.usage(string.format("%s: %d ids for %d devices; give at most one id per device",
+        call, count, n))
+    end
+  end
+  local slot = opts.slot
+  if slot ~= nil then
+    local s = math.type(slot) == "integer" and slot or
+      (type(slot) == "string" and slot:match("^%x%x?$") and tonumber(slot, 16))
+    if not s or s < 0 or s > 0x1f then
+      util.usage(string.format("%s: slot %s is not a slot of pcie.0 (00-1f, as in 3 or \"03\"); " ..
+        "the devices become its functions .0, .1, ... in order", call, util.show(slot)))
+    end
+    slot = s
+  end
+  local out, group = {}, {} -- group: the functions share one slot, assigned or not
+  for i = 1, n do
+    local addr = (behind_port or slot) and { slot = behind_port and 0 or slot, func = i - 1 }
+    local e, rec = add_device(call, bus, devs[i], { id = ids and ids[i] }, addr)
+    if not addr then rec.auto = { func = i - 1, group = group } end
+    out[i] = e
   end
   return out
 end
@@ -95,52 +329,17 @@ end
 ---------------------------------------------------------------------------------------------
 -- Machine
 
-local MACHINE_OPTS = { qemu = true, type = true, options = true, cpu = true, accel = true,
-  memory = true, smp = true, kernel = true, initrd = true, append = true, args = true,
-  name = true, bind_group = true }
-
--- options: a list of "key=value" strings or a map { ["gic-version"] = 3 }.
-local function machine_options(t)
-  if t == nil then return {} end
-  if type(t) ~= "table" then util.usage("machine: options must be a table") end
-  local out = {}
-  for _, v in ipairs(t) do
-    if type(v) ~= "string" then util.usage("machine: options[] must be \"key=value\" strings") end
-    out[#out + 1] = v
-  end
-  local keys = {}
-  for k in pairs(t) do
-    if type(k) == "string" then keys[#keys + 1] = k end
-  end
-  table.sort(keys)
-  for _, k in ipairs(keys) do out[#out + 1] = k .. "=" .. tostring(t[k]) end
-  return out
-end
-
 function M.machine(spec)
-  spec = util.check_keys("machine", spec, MACHINE_OPTS)
-  for _, k in ipairs { "qemu", "type", "cpu", "accel", "kernel", "initrd", "append", "name" } do
-    if spec[k] ~= nil and type(spec[k]) ~= "string" then
-      util.usage("machine: " .. k .. " must be a string")
-    end
+  spec = util.check_keys("machine", spec, MACHINE_FIELD_SET)
+  local m = setmetatable({}, MachineMT)
+  local rec = { where = util.where(), elements = {}, plans = {} }
+  private[m] = rec
+  for _, f in ipairs(machines.FIELDS) do
+    local ok, v = f.check(spec[f.name])
+    if not ok then util.usage("machine " .. v) end
+    rawset(m, f.name, v)
   end
-  if spec.memory ~= nil and type(spec.memory) ~= "string" and math.type(spec.memory) ~= "integer" then
-    util.usage("machine: memory must be a size such as \"8G\" or a number of MiB")
-  end
-  local args = {}
-  for i, a in ipairs(spec.args or {}) do
-    if type(a) ~= "string" then util.usage("machine: args[" .. i .. "] must be a string") end
-    args[i] = a
-  end
-  local m = setmetatable({
-    name = spec.name, qemu = spec.qemu, type = spec.type or "virt",
-    options = machine_options(spec.options), cpu = spec.cpu, accel = spec.accel,
-    memory = spec.memory, smp = check_int("machine", "smp", spec.smp, 1, 4096),
-    kernel = spec.kernel, initrd = spec.initrd, append = spec.append, args = args,
-    bind_group = spec.bind_group and true or false,
-    where = util.where(), elements = {},
-  }, Machine)
-  m.root = new_bus(m, nil)
+  rec.root = new_bus(m, nil)
   return m
 end
 
@@ -150,49 +349,48 @@ local ROOT_PORT_MODELS = { ["pcie-root-port"] = true, ioh3420 = true }
 
 -- A root port on pcie.0. model: "pcie-root-port" (default) or "ioh3420".
 function Machine:root_port(opts)
+  local mrec = own(self, MachineMT, "m:root_port{...}")
   opts = util.check_keys("root_port", opts, ROOT_PORT_OPTS)
-  local model = opts.model or "pcie-root-port"
+  local model = opts.model == nil and "pcie-root-port" or opts.model
   if not ROOT_PORT_MODELS[model] then
-    util.usage("root_port: model must be 'pcie-root-port' or 'ioh3420', not " .. tostring(model))
+    util.usage("root_port: model must be 'pcie-root-port' or 'ioh3420', not " ..
+      util.show(model))
   end
-  if model ~= "pcie-root-port" and (opts.io_reserve or opts.bus_reserve) then
-    util.usage("root_port: io_reserve and bus_reserve are properties of pcie-root-port only")
-  end
-  local p = attach(self.root, setmetatable({
-    kind = "root-port", model = model, id = check_id("root_port", opts.id),
-    addr = parse_addr("root_port", opts.addr),
-    chassis = check_int("root_port", "chassis", opts.chassis, 0, 255),
-    slot = check_int("root_port", "slot", opts.slot, 0, 8191),
-    -- VFs have no I/O BARs; a port that reserves 4 KiB of the 64 KiB I/O space anyway runs
-    -- the space out after about ten ports (qemu docs/pcie.txt).
-    io_reserve = model == "pcie-root-port" and (opts.io_reserve or 0) or nil,
-    bus_reserve = check_int("root_port", "bus_reserve", opts.bus_reserve, 0, 255),
-  }, Port))
-  p.below = new_bus(self, p)
+  -- VFs have no I/O BARs; a port that reserves 4 KiB of the 64 KiB I/O space anyway runs the
+  -- space out after about ten ports (qemu docs/pcie.txt).
+  local io_reserve = opts.io_reserve
+  if io_reserve == nil and model == "pcie-root-port" then io_reserve = 0 end
+  local p, rec = new_element("root_port", mrec.root, "root-port", model, {
+    id = opts.id, addr = opts.addr, chassis = opts.chassis, slot = opts.slot,
+    io_reserve = io_reserve, bus_reserve = opts.bus_reserve }, PortMT)
+  rec.below = new_bus(self, p)
   return p
 end
 
 -- A passthrough device straight on pcie.0 (opts.addr, or the next free slot).
 function Machine:add(dev, opts)
-  return add_device("add", self.root, dev, opts)
+  local mrec = own(self, MachineMT, "m:add(dev, {...})")
+  return (add_device("add", mrec.root, dev, util.check_keys("add", opts, DEVICE_OPTS)))
 end
 
 -- Up to 8 passthrough devices as the functions of one slot on pcie.0.
 function Machine:functions(devs, opts)
-  local slot = opts and opts.slot and parse_addr("functions", opts.slot).slot
-  return add_functions("functions", self.root, devs, opts, slot)
+  local mrec = own(self, MachineMT, "m:functions({dev, ...}, {...})")
+  return add_functions("functions", mrec.root, devs, opts, false)
 end
 
 -- Place a list of devices with a strategy: "flat", "switch" or "dense" (lua/plan.lua).
 function Machine:place(devs, opts)
+  own(self, MachineMT, "m:place(devices, {strategy = ...})")
   return require("vflaunch.plan").place(self, devs, opts)
 end
 
 -- Every passthrough device, in creation order.
 function Machine:devices()
+  local mrec = own(self, MachineMT, "m:devices()")
   local out = {}
-  for _, e in ipairs(self.elements) do
-    if e.kind == "device" then out[#out + 1] = e end
+  for _, e in ipairs(mrec.elements) do
+    if private[e].kind == "device" then out[#out + 1] = e end
   end
   return out
 end
@@ -203,43 +401,54 @@ end
 -- The device behind this port, at 00.0 (the guest scans only device 0 behind a port).
 -- opts.addr is accepted so that a misplaced device is reported, not silently moved.
 function Port:add(dev, opts)
-  local addr = not (opts and opts.addr) and { slot = 0, func = 0 } or nil
-  return add_device("add", self.below, dev, opts, addr)
+  local rec = own(self, PortMT, "port:add(dev, {...})")
+  opts = util.check_keys("add", opts, DEVICE_OPTS)
+  local addr = opts.addr == nil and { slot = 0, func = 0 } or nil
+  return (add_device("add", rec.below, dev, opts, addr))
 end
 
 -- Up to 8 devices behind this port, as functions 0-7 of device 0.
 function Port:functions(devs, opts)
-  return add_functions("functions", self.below, devs, opts, 0)
+  local rec = own(self, PortMT, "port:functions({dev, ...}, {...})")
+  return add_functions("functions", rec.below, devs, opts, true)
 end
 
 -- True when nothing is attached behind this port yet.
 function Port:is_free()
-  return #self.below.children == 0
+  local rec = own(self, PortMT, "port:is_free()")
+  return #rec.below.children == 0
 end
 
 local SWITCH_OPTS = { id = true, ports = true, chassis = true, first_slot = true }
 
--- A switch behind this port: an x3130-upstream port and `ports` xio3130-downstream ports.
+-- A switch behind this port (a root port, or a downstream port of another switch): an
+-- x3130-upstream port and `ports` xio3130-downstream ports.
 function Port:switch(opts)
+  local rec = own(self, PortMT, "port:switch{...}")
   opts = util.check_keys("switch", opts, SWITCH_OPTS)
-  local n = check_int("switch", "ports", opts.ports or 8, 1, 32)
-  local m = self.machine
-  local up = attach(self.below, {
-    kind = "upstream-port", model = "x3130-upstream", id = check_id("switch", opts.id),
-    addr = { slot = 0, func = 0 },
-  })
-  up.below = new_bus(m, up)
-  local sw = setmetatable({ upstream = up, ports = {}, where = up.where }, Switch)
-  up.switch = sw
-  local chassis = check_int("switch", "chassis", opts.chassis, 0, 255)
-  local first = check_int("switch", "first_slot", opts.first_slot, 0, 8191)
+  local function check(ok, v) if not ok then util.usage("switch: " .. v) end return v end
+  local n = check(int_field("ports", 1, 32)(opts.ports == nil and 8 or opts.ports))
+  local chassis = check(int_field("chassis", 0, 255)(opts.chassis))
+  local first = check(int_field("first_slot", 0, 8191)(opts.first_slot))
+  if first and first + n - 1 > 8191 then
+    util.usage(string.format("switch: first_slot %d with %d ports gives the last port slot %d, " ..
+      "and slots go up to 8191; use first_slot %d or lower", first, n, first + n - 1, 8192 - n))
+  end
+  local m = rec.machine
+  local up, uprec = new_element("switch", rec.below, "upstream-port", "x3130-upstream",
+    { id = opts.id, addr = { slot = 0, func = 0 } }, UpstreamMT)
+  uprec.below = new_bus(m, up)
+  local sw = setmetatable({}, SwitchMT)
+  local swrec = { upstream = up, ports = {}, where = uprec.where }
+  private[sw] = swrec
+  uprec.switch = sw
   for i = 1, n do
-    local dp = attach(up.below, setmetatable({
-      kind = "downstream-port", model = "xio3130-downstream", addr = { slot = i - 1, func = 0 },
-      chassis = chassis, slot = first and first + i - 1, switch = sw, where = up.where,
-    }, Port))
-    dp.below = new_bus(m, dp)
-    sw.ports[i] = dp
+    local dp, dprec = new_element("switch", uprec.below, "downstream-port", "xio3130-downstream",
+      { addr = { slot = i - 1, func = 0 }, chassis = chassis, slot = first and first + i - 1 },
+      PortMT)
+    dprec.below = new_bus(m, dp)
+    dprec.switch = sw
+    swrec.ports[i] = dp
   end
   return sw
 end
@@ -248,55 +457,78 @@ end
 -- Switches
 
 function Switch:port(i)
-  return self.ports[i]
+  local rec = own(self, SwitchMT, "sw:port(i)")
+  return rec.ports[i]
 end
 
 -- The first downstream port with nothing behind it, or nil when the switch is full.
 function Switch:free_port()
-  for _, p in ipairs(self.ports) do
-    if p:is_free() then return p end
+  local rec = own(self, SwitchMT, "sw:free_port()")
+  for _, p in ipairs(rec.ports) do
+    if #private[p].below.children == 0 then return p end
   end
   return nil
 end
 
 function Switch:full()
+  own(self, SwitchMT, "sw:full()")
   return self:free_port() == nil
 end
 
 ---------------------------------------------------------------------------------------------
--- Finalize: assign ids, root-bus addresses, chassis/slot pairs, multifunction and guest bus
--- numbers. Problems go into errors as { where=, element=, message= }.
+-- For the planner: a root port whose root-bus slot finalize assigns, shared by its group.
+
+function M.pack(e, func, group)
+  private[e].auto = { func = func, group = group }
+end
+
+---------------------------------------------------------------------------------------------
+-- Finalize: check every field again, then assign ids, root-bus addresses, chassis/slot pairs,
+-- multifunction and guest bus numbers. Problems go into errors as { where=, element=, message= }.
+
+-- A field a script changed after creation to something invalid is reported at the line that
+-- made the element, and the value checked then is put back, so that what follows still works.
+local function recheck(m, errors)
+  for _, e in ipairs(private[m].elements) do
+    local rec = private[e]
+    for _, f in ipairs(FIELDS[rec.kind]) do
+      local name = f[1]
+      local ok, v = f[2](rawget(e, name), rec)
+      if ok then
+        rawset(e, name, v)
+      else
+        rawset(e, name, copy(rec.checked[name]))
+        errors[#errors + 1] = { where = rec.where, element = e, message = string.format(
+          "%s was changed after creation: %s", name, v) }
+      end
+    end
+  end
+end
 
 local PREFIX = { ["root-port"] = "rp", ["upstream-port"] = "up", ["downstream-port"] = "dp",
   device = "hostdev" }
 
-local KIND_NAME = { ["root-port"] = "root port", ["upstream-port"] = "switch",
-  ["downstream-port"] = "port", device = "device" }
-
-function M.describe(e)
-  return string.format("%s '%s'", KIND_NAME[e.kind], e.id or "?")
-end
-
 local function assign_ids(m, errors)
   local taken, counters = {}, {}
-  for _, e in ipairs(m.elements) do
+  for _, e in ipairs(private[m].elements) do
     if e.id then
       if e.id == "pcie.0" or taken[e.id] then
-        errors[#errors + 1] = { where = e.where, element = e, message = string.format(
+        local first = taken[e.id]
+        errors[#errors + 1] = { where = private[e].where, element = e, message = string.format(
           "id '%s' is already used%s; give each element its own id, or none to have one assigned",
-          e.id, taken[e.id] and (" by the " .. KIND_NAME[taken[e.id].kind] .. " created at " ..
-          taken[e.id].where) or " by the root bus") }
+          e.id, first and (" by the " .. KIND_NAME[private[first].kind] .. " created at " ..
+          private[first].where) or " by the root bus") }
       end
       taken[e.id] = e
     end
   end
-  for _, e in ipairs(m.elements) do
+  for _, e in ipairs(private[m].elements) do
     if not e.id then
-      local prefix = PREFIX[e.kind]
+      local prefix = PREFIX[private[e].kind]
       local n = counters[prefix] or 0
       repeat n = n + 1 until not taken[prefix .. n]
       counters[prefix] = n
-      e.id = prefix .. n
+      rawset(e, "id", prefix .. n)
       taken[e.id] = e
     end
   end
@@ -304,13 +536,15 @@ end
 
 local function assign_root_addrs(m, profile, errors)
   local used = {}
-  for _, e in ipairs(m.root.children) do
-    if e.addr and e.addr.slot then used[e.addr.slot] = true end
+  local root = private[m].root
+  for _, e in ipairs(root.children) do
+    if e.addr then used[e.addr.slot] = true end
   end
   local group_slot, free = {}, 1
-  for _, e in ipairs(m.root.children) do
-    if not (e.addr and e.addr.slot) then
-      local func, group = e.addr and e.addr.func or 0, e.addr and e.addr.group
+  for _, e in ipairs(root.children) do
+    if not e.addr then
+      local rec = private[e]
+      local func, group = rec.auto and rec.auto.func or 0, rec.auto and rec.auto.group
       local slot = group and group_slot[group]
       if not slot then
         while profile.root_slots[free] and used[profile.root_slots[free]] do free = free + 1 end
@@ -319,10 +553,9 @@ local function assign_root_addrs(m, profile, errors)
         if group then group_slot[group] = slot end
       end
       if slot then
-        e.addr = { slot = slot, func = func }
+        rawset(e, "addr", { slot = slot, func = func })
       else
-        e.addr = nil
-        errors[#errors + 1] = { where = e.where, element = e, message = string.format(
+        errors[#errors + 1] = { where = rec.where, element = e, message = string.format(
           "pcie.0 is full: %s has %d slots for devices and root ports (%s); put devices " ..
           "behind root ports (m:root_port():add(dev)), pack up to 8 root ports in one slot " ..
           "(addr = \"01.1\" ...), or put switches behind root ports (port:switch{ports = 32})",
@@ -332,27 +565,33 @@ local function assign_root_addrs(m, profile, errors)
   end
 end
 
+local function is_port(e)
+  local kind = private[e].kind
+  return kind == "root-port" or kind == "downstream-port"
+end
+
 -- (chassis, slot) pairs must be unique across the machine (QEMU: "Can't add chassis slot").
 local function assign_chassis(m)
   local used = {}
-  for _, e in ipairs(m.elements) do
+  local elements = private[m].elements
+  for _, e in ipairs(elements) do
     if e.chassis and e.slot then used[e.chassis .. "/" .. e.slot] = true end
   end
   local next_slot = {}
-  for _, e in ipairs(m.elements) do
-    if e.kind == "root-port" or e.kind == "downstream-port" then
-      if not (e.chassis and e.slot) then
-        local c = e.chassis or 1
-        local s = e.slot or next_slot[c] or 1
-        while used[c .. "/" .. s] do s = s + 1 end
-        e.chassis, e.slot = c, s
-        used[c .. "/" .. s] = true
-        next_slot[c] = s + 1
-      end
+  for _, e in ipairs(elements) do
+    if is_port(e) and not (e.chassis and e.slot) then
+      local c = e.chassis or 1
+      local s = e.slot or next_slot[c] or 1
+      while used[c .. "/" .. s] do s = s + 1 end
+      rawset(e, "chassis", c)
+      rawset(e, "slot", s)
+      used[c .. "/" .. s] = true
+      next_slot[c] = s + 1
     end
   end
 end
 
+-- The elements of a bus that have an address, in devfn order.
 local function sorted_children(bus)
   local list = {}
   for _, e in ipairs(bus.children) do
@@ -367,13 +606,14 @@ end
 
 -- Linux and firmware number buses depth first, in devfn order, from 0 at the root.
 local function number_buses(bus, n)
-  bus.children_sorted = sorted_children(bus)
-  for _, e in ipairs(bus.children_sorted) do
-    if e.below then
+  bus.sorted = sorted_children(bus)
+  for _, e in ipairs(bus.sorted) do
+    local below = private[e].below
+    if below then
       n = n + 1
-      e.below.number = n
-      n = number_buses(e.below, n)
-      e.below.subordinate = n
+      below.number = n
+      n = number_buses(below, n)
+      below.subordinate = n
     end
   end
   return n
@@ -383,6 +623,7 @@ end
 local function mark_multifunction(bus)
   local slots = {}
   for _, e in ipairs(bus.children) do
+    private[e].multifunction = nil
     if e.addr then
       slots[e.addr.slot] = slots[e.addr.slot] or {}
       slots[e.addr.slot][e.addr.func] = slots[e.addr.slot][e.addr.func] or e
@@ -391,22 +632,26 @@ local function mark_multifunction(bus)
   for _, funcs in pairs(slots) do
     local others = false
     for f in pairs(funcs) do others = others or f ~= 0 end
-    if funcs[0] and others then funcs[0].multifunction = true end
+    if funcs[0] and others then private[funcs[0]].multifunction = true end
   end
   for _, e in ipairs(bus.children) do
-    if e.below then mark_multifunction(e.below) end
+    if private[e].below then mark_multifunction(private[e].below) end
   end
 end
 
+-- profile: machines.profile(m), which also checks the machine's own fields again.
 function M.finalize(m, profile)
+  local mrec = private[m]
+  profile = profile or machines.profile(m)
   local errors = {}
+  recheck(m, errors)
   assign_ids(m, errors)
   assign_root_addrs(m, profile, errors)
   assign_chassis(m)
-  mark_multifunction(m.root)
-  m.root.number = 0
-  m.buses_used = number_buses(m.root, 0) + 1
-  m.profile = profile
+  mark_multifunction(mrec.root)
+  mrec.root.number = 0
+  mrec.buses_used = number_buses(mrec.root, 0) + 1
+  mrec.profile = profile
   return errors
 end
 

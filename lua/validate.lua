@@ -6,18 +6,20 @@ local topology = require "vflaunch.topology"
 
 local M = {}
 
+local P = topology.private
+
 local function addr_text(a)
   return string.format("%02x.%x", a.slot, a.func)
 end
 
 local function problem(errors, e, fmt, ...)
-  errors[#errors + 1] = { where = e.where, element = e, message = string.format(fmt, ...) }
+  errors[#errors + 1] = { where = P(e).where, element = e, message = string.format(fmt, ...) }
 end
 
 local function check_bus(bus, profile, errors)
   local name = topology.bus_name(bus)
-  local behind_port = bus.owner and (bus.owner.kind == "root-port" or
-    bus.owner.kind == "downstream-port")
+  local owner = bus.owner and P(bus.owner).kind
+  local behind_port = owner == "root-port" or owner == "downstream-port"
   local at, slots = {}, {}
   for _, e in ipairs(bus.children) do
     local a = e.addr
@@ -25,7 +27,7 @@ local function check_bus(bus, profile, errors)
       local key = addr_text(a)
       if at[key] then
         problem(errors, e, "%s on %s is already taken by %s (%s); give each its own address" ..
-          "%s", key, name, topology.describe(at[key]), at[key].where,
+          "%s", key, name, topology.describe(at[key]), P(at[key]).where,
           behind_port and (": behind a port, up to 8 devices fit as functions 00.0-00.7 " ..
           "(port:functions{...}), or use another port") or "")
       end
@@ -43,7 +45,8 @@ local function check_bus(bus, profile, errors)
           "or another port", key, topology.describe(bus.owner))
       end
     end
-    if e.below then check_bus(e.below, profile, errors) end
+    local below = P(e).below
+    if below then check_bus(below, profile, errors) end
   end
   for slot, funcs in pairs(slots) do
     if not funcs[0] then
@@ -56,14 +59,14 @@ end
 
 local function check_chassis(m, errors)
   local pairs_used = {}
-  for _, e in ipairs(m.elements) do
+  for _, e in ipairs(P(m).elements) do
     if e.chassis and e.slot then
       local key = e.chassis .. "/" .. e.slot
       local first = pairs_used[key]
       if first then
         problem(errors, e, "chassis %d slot %d is already used by %s (%s); QEMU refuses two " ..
           "ports with one pair: give another pair, or leave chassis and slot out to have them " ..
-          "assigned", e.chassis, e.slot, topology.describe(first), first.where)
+          "assigned", e.chassis, e.slot, topology.describe(first), P(first).where)
       else
         pairs_used[key] = e
       end
@@ -74,26 +77,27 @@ end
 -- Host devices: a valid address, present on the host, an endpoint, placed once.
 local function check_hosts(m, inventory, errors)
   local placed = {}
-  for _, e in ipairs(m.elements) do
-    if e.kind == "device" then
+  for _, e in ipairs(P(m).elements) do
+    local rec = P(e)
+    if rec.kind == "device" then
       local canonical, why = parse_address(e.host)
       if not canonical then
         problem(errors, e, "host address '%s' is not a PCI address: %s (the form is " ..
           "dddd:bb:dd.f, e.g. 0002:81:10.0)", e.host, why)
       else
-        e.host = canonical
-        e.hostdev = inventory.by_address[canonical]
-        if not e.hostdev then
+        rawset(e, "host", canonical)
+        rec.hostdev = inventory.by_address[canonical]
+        if not rec.hostdev then
           problem(errors, e, "host device %s is not present on this host (%s); check the " ..
             "address with 'vflaunch --list'", canonical, inventory.root)
-        elseif e.hostdev:is_bridge() then
+        elseif rec.hostdev:is_bridge() then
           problem(errors, e, "host device %s is a bridge, not an endpoint; pass its devices " ..
             "through instead", canonical)
         end
         if placed[canonical] then
           problem(errors, e, "host device %s is already placed as %s (%s); a device can be " ..
             "passed through once", canonical, topology.describe(placed[canonical]),
-            placed[canonical].where)
+            P(placed[canonical]).where)
         end
         placed[canonical] = placed[canonical] or e
       end
@@ -102,10 +106,11 @@ local function check_hosts(m, inventory, errors)
 end
 
 local function check_budget(m, profile, errors)
-  if m.buses_used > profile.bus_limit then
+  local buses_used = P(m).buses_used
+  if buses_used > profile.bus_limit then
     -- Parts placed by hand after a m:place() can overflow what the plan had left: name the plans.
     local plans = {}
-    for _, p in ipairs(m.plans or {}) do
+    for _, p in ipairs(P(m).plans) do
       plans[#plans + 1] = string.format("m:place() at %s takes %d", p.where, p.needs.buses)
     end
     errors[#errors + 1] = { where = m.where, message = string.format(
@@ -113,7 +118,7 @@ local function check_budget(m, profile, errors)
       "one; QEMU would start it and the guest kernel would fail while scanning. Use fewer " ..
       "switch ports (ports = N), or several devices behind one port (port:functions{...}, or " ..
       "m:place(devices, {strategy = 'dense'}))",
-      m.buses_used, m.type, profile.bus_limit,
+      buses_used, m.type, profile.bus_limit,
       profile.bus_limit_why and (" (" .. profile.bus_limit_why .. ")") or "",
       #plans > 0 and (" (" .. table.concat(plans, ", ") .. ")") or "") }
   end
@@ -127,9 +132,10 @@ local function check_msi(m, profile, errors)
   local limit, why = profile.msi_limit(m)
   if not limit then return end
   local devices, ports = 0, 0
-  for _, e in ipairs(m.elements) do
-    if e.kind == "device" then devices = devices + 1
-    elseif e.kind == "root-port" or e.kind == "downstream-port" then ports = ports + 1 end
+  for _, e in ipairs(P(m).elements) do
+    local kind = P(e).kind
+    if kind == "device" then devices = devices + 1
+    elseif kind == "root-port" or kind == "downstream-port" then ports = ports + 1 end
   end
   if devices + ports > limit then
     errors[#errors + 1] = { where = m.where, message = string.format(
@@ -143,7 +149,7 @@ end
 -- All problems of a finalized machine, rule by rule, as { where=, element=, message= }.
 function M.check(m, profile, inventory, errors)
   errors = errors or {}
-  check_bus(m.root, profile, errors)
+  check_bus(P(m).root, profile, errors)
   check_chassis(m, errors)
   check_hosts(m, inventory, errors)
   check_budget(m, profile, errors)

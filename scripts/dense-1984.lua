@@ -19,4 +19,8 @@ local m = vf.machine {
 }
 
 local vfs = vf.vfs { vendor = 0x15b3, device = 0x1017 }
+if #vfs < count then
+  error(string.format("this host has %d ConnectX-5 VFs (15b3:1017), %d were asked for " ..
+    "(the large simulated host has 2032: --simulate=large)", #vfs, count))
+end
 m:place(table.move(vfs, 1, count, 1, {}), { strategy = "dense" })

@@ -19,4 +19,7 @@ local m = vf.machine {
 
 -- Every VF of both 82599 ports (8086:10fb), port 0's first.
 local vfs = vf.vfs { vendor = 0x8086, device = 0x10fb }
+if #vfs < count then
+  error(string.format("this host has %d 82599 VFs (8086:10fb), %d were asked for", #vfs, count))
+end
 m:place(table.move(vfs, 1, count, 1, {}), { strategy = strategy })

@@ -12,7 +12,11 @@ local m = vf.machine {
 
 -- The first PF of the dual-port 82599 (8086:10fb), and its first two VFs.
 local pf = vf.find { vendor = 0x8086, device = 0x10fb }[1]
-assert(pf, "no Intel 82599 on this host")
+if not pf then error("this host has no Intel 82599 (8086:10fb)") end
 local vfs = pf:vfs()
+if #vfs < 2 then
+  error(string.format("the 82599 at %s has %d VFs, 2 are needed: give it some with " ..
+    "pf:set_vfs(2)", pf.address, #vfs))
+end
 m:add(vfs[1])
 m:add(vfs[2])

@@ -81,7 +81,7 @@ local function planned(m)
   for _, e in ipairs(render.walk(m)) do
     list[#list + 1] = {
       element = e,
-      address = string.format("0000:%02x:%02x.%x", e.parent.number, e.addr.slot, e.addr.func),
+      address = string.format("0000:%02x:%02x.%x", render.guest_bus(e), e.addr.slot, e.addr.func),
       ids = e.kind == "device" and M.STANDIN.id or PORT_IDS[e.model],
     }
   end

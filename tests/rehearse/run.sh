@@ -12,5 +12,6 @@ rehearse two-vfs arm64 2 --simulate scripts/two-vfs.lua
 rehearse root-bus-31 arm64 31 --simulate "$dir/root-bus-31.lua"
 rehearse big-guest arm64 64 --simulate scripts/big-guest.lua
 rehearse plan-mixed arm64 92 --simulate "$dir/plan-mixed.lua"
+rehearse cascade arm64 10 --simulate tests/lua/cascade.lua
 echo "rehearse: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
