@@ -151,8 +151,8 @@ ASAN_B      ?= build/asan
 ASAN_CC     ?= clang
 ASAN_CFLAGS ?= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                -fno-omit-frame-pointer -O1 -g
-ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/asan \
-               UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/ubsan
+ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/report \
+               UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/report
 check-asan: deps
 	tools/install-deps.sh $(FUZZ_PKGS)
 	$(MAKE) B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) CFLAGS="$(ASAN_CFLAGS)" \
