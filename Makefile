@@ -42,7 +42,7 @@ export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
 
 .PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
         guest guest-amd64 lint demo bench bench-bind install uninstall clean \
-        check-fakekernel check-asan
+        check-fakekernel check-asan fuzz-build check-fuzz fuzz
 
 all: $(VFLAUNCH_BIN)
 
@@ -167,6 +167,49 @@ check-asan: deps
 	done; \
 	[ $$rc -eq 0 ] && echo "check-asan: every suite passed, no sanitizer report" || \
 		echo "check-asan: FAILED (see the failures and reports above)"; exit $$rc
+
+# Fuzzing with libFuzzer (Debian's clang): C targets in tests/fuzz/fuzz_*.c on the library code
+# built with the fuzzer's coverage and ASan+UBSan in build/fuzz/, plus a generator of random Lua
+# API scripts run through the ASan binary (tests/fuzz/api-run.sh). Seeds are tests/fuzz/corpus/;
+# what a run finds and adds goes to build/fuzz/ (git-ignored). check-fuzz is bounded for CI
+# (FUZZ_SECONDS per C target, FUZZ_SCRIPTS API scripts); `make fuzz FUZZ_SECONDS=600` runs longer.
+FUZZ_B       ?= build/fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SCRIPTS ?= 300
+FUZZ_SEED    ?= 1
+FUZZ_CFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer -O1 -g
+FUZZ_TARGETS := pciaddr sysfs journal inventory
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
+fuzz_objs     = $(addprefix $(FUZZ_B)/obj/,$(1:=.o))
+FUZZ_OBJS_pciaddr   := $(call fuzz_objs,pciaddr)
+FUZZ_OBJS_sysfs     := $(call fuzz_objs,sysfs simhost pciaddr)
+FUZZ_OBJS_journal   := $(call fuzz_objs,journal vfio sysfs errbuf simhost pciaddr)
+FUZZ_OBJS_inventory := $(call fuzz_objs,inventory simhost pciaddr sysfs errbuf)
+
+$(FUZZ_B)/obj/%.o: launcher/%.c $(wildcard launcher/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(DEP_CFLAGS) $(FUZZ_CFLAGS) -Ilauncher -c -o $@ $<
+
+.SECONDEXPANSION:
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzlib.h $$(FUZZ_OBJS_$$*)
+	$(FUZZ_CC) $(WARN) $(DEP_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilauncher -o $@ $< \
+		$(FUZZ_OBJS_$*) $(DEP_LIBS)
+
+fuzz-build:
+	tools/install-deps.sh $(BUILD_PKGS) $(FUZZ_PKGS)
+	$(MAKE) $(FUZZ_BINS) $(B)/fakekernel.so
+	$(MAKE) B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) CFLAGS="$(ASAN_CFLAGS)" \
+		LDFLAGS="$(ASAN_CFLAGS)" $(ASAN_B)/vflaunch $(ASAN_B)/mksimhost
+
+check-fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	tests/fuzz/api-run.sh $(ASAN_B)/vflaunch $(FUZZ_B)/api $(FUZZ_SEED) $(FUZZ_SCRIPTS)
+
+fuzz: FUZZ_SECONDS = 600
+fuzz: FUZZ_SCRIPTS = 3000
+fuzz: check-fuzz
 
 install: vflaunch
 	install -d $(DESTDIR)$(BINDIR)
