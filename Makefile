@@ -176,7 +176,7 @@ check-asan: deps
 FUZZ_B       ?= build/fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SCRIPTS ?= 300
+FUZZ_SCRIPTS ?= 200
 FUZZ_SEED    ?= 1
 FUZZ_CFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -O1 -g
