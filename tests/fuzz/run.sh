@@ -14,7 +14,8 @@ found=0
 # The line that names what went wrong when a target is rerun on one input.
 classify() {
 	"$1" -runs=1 "$2" 2>&1 | grep -m 1 -E '^fuzz_[a-z]+: |ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|^vflaunch: libpci' |
-		sed -E 's/^==[0-9]+==//; s/0x[0-9a-f]+/0x.../g' || echo "(no message: $(basename "$2"))"
+		sed -E 's/^==[0-9]+==//; s/0x[0-9a-f]+/0x.../g; s/vflaunch-fuzz\.[A-Za-z0-9]+/vflaunch-fuzz.X/g;
+			s/[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/ADDR/g' || echo "(no message: $(basename "$2"))"
 }
 
 for t in "$@"; do
