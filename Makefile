@@ -42,7 +42,7 @@ export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
 
 .PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
         guest guest-amd64 lint demo bench bench-bind install uninstall clean \
-        check-fakekernel check-asan fuzz-build check-fuzz fuzz
+        check-fakekernel check-crash check-asan fuzz-build check-fuzz fuzz
 
 all: $(VFLAUNCH_BIN)
 
@@ -142,6 +142,11 @@ demo:
 	$(MAKE) vflaunch guest
 	./vflaunch --simulate --dry-run --tree scripts/big-guest.lua
 	. tests/guest/env.sh arm64 && ./vflaunch --simulate --rehearse scripts/big-guest.lua
+
+# Crash consistency: a launch (2 VF counts, 4 binds) killed before each of its sysfs writes in
+# turn, then a restore, must leave the fake host as it was (as root).
+check-crash: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
+	tests/crash/run.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
 
 # make check's suites (unit, lua, cli, rehearse) with the binary and the unit tests built with
 # ASan+UBSan, leak detection on, in a directory of their own. Sanitizer reports go to

@@ -60,5 +60,10 @@ fk_set_driver() {
 	local dev
 	dev=$(readlink -f "$1/sys/bus/pci/devices/$2")
 	mkdir -p "$1/sys/bus/pci/drivers/$3"
+	# a driver directory has its store attributes, as the simulated hosts write them
+	touch "$1/sys/bus/pci/drivers/$3/bind" "$1/sys/bus/pci/drivers/$3/unbind"
 	ln -sfn "$(realpath --relative-to="$dev" "$1/sys/bus/pci/drivers/$3")" "$dev/driver"
+	# the driver's link back to the device moves with it
+	rm -f "$1"/sys/bus/pci/drivers/*/"$2"
+	ln -s "$(realpath --relative-to="$1/sys/bus/pci/drivers/$3" "$dev")" "$1/sys/bus/pci/drivers/$3/$2"
 }

@@ -204,6 +204,7 @@ static int fkc_effect(const struct fk_kernel *k, int fd, const char *key, const 
 		if (symlink(target, link) < 0 || !realpath(dev, link))
 			return errno;
 		fkc_fmt(target, sizeof target, "%s/bus/pci/drivers/%s/%s", k->sys, drv, value);
+		unlink(target); /* a stale link back from an edited tree: the kernel has one per device */
 		return symlink(link, target) < 0 ? errno : 0;
 	}
 	if (strcmp(base, "unbind") == 0 && strncmp(key, "drivers/", 8) == 0) {
