@@ -104,6 +104,19 @@ check "unbind from a driver the device is not on fails (ENODEV)" [ "$rc" -ne 0 ]
 check "sriov and unbind: the log" same_log "$PF/sriov_numvfs=3\\n !fail" "$PF/sriov_numvfs=9\\n !fail" \
 	"$PF/sriov_numvfs=0\\n" "$PF/sriov_numvfs=2\\n" "drivers/vfio-pci/unbind=$VF\\n !fail"
 
+# FK_SRIOV_VFS: a count of 0 unbinds the PF's VFs; a count from 0 with autoprobe on probes the
+# first n with their native drivers, with autoprobe off none.
+fresh sriovvfs
+numvfs=$T/sys/bus/pci/devices/$PF/sriov_numvfs
+FK_SRIOV_VFS=1 run fk_env "$T" dash -c "echo 0 > $numvfs"
+check "FK_SRIOV_VFS: count 0 leaves VF 3 without a driver" [ "$(driver $VF)" = - ]
+check "FK_SRIOV_VFS: count 0 leaves VF 0 without a driver" [ "$(driver 0000:03:10.0)" = - ]
+FK_SRIOV_VFS=1 run fk_env "$T" dash -c "echo 4 > $numvfs"
+check "FK_SRIOV_VFS: count 4 with autoprobe probes VF 3 (ixgbevf)" [ "$(driver $VF)" = ixgbevf ]
+check "FK_SRIOV_VFS: count 4 with autoprobe probes VF 0 (vfio-pci)" [ "$(driver 0000:03:10.0)" = vfio-pci ]
+FK_SRIOV_VFS=1 run fk_env "$T" dash -c "echo 0 > $numvfs; echo 0 > $T/sys/bus/pci/devices/$PF/sriov_drivers_autoprobe; echo 2 > $numvfs"
+check "FK_SRIOV_VFS: with autoprobe off a new VF stays without a driver" [ "$(driver 0000:03:10.0)" = - ]
+
 # FK_SLOW: three writes of 300 ms take at least 0.9 s.
 fresh slow
 t0=$(date +%s%N)

@@ -5,7 +5,8 @@
 # PF's sriov_numvfs and sriov_drivers_autoprobe. The launch (two-pfs.lua: 2 VF counts, 4 binds)
 # runs under the fake kernel (build/fakekernel.so); a clean launch first counts its writes W,
 # then for k = 1..W a fresh host sees the launch killed just before write k, then a restore.
-# A clean launch followed by a restore must give the host back too.
+# A clean launch followed by a restore must give the host back too. Both with VFs that keep
+# their drivers through an SR-IOV count change, and with VFs that go and come back (FK_SRIOV_VFS).
 # Usage: run.sh VFLAUNCH MKSIMHOST FAKEKERNEL.SO   (as root: a launch needs it)
 set -eu
 VFLAUNCH=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -57,20 +58,26 @@ one() {
 	pass=$((pass + 1))
 }
 
-# W: the writes of a clean launch.
-host "$tmp/count"
-rc=0
-FK_COUNT=$tmp/count/count vfl_launch "$tmp/count" "$dir/two-pfs.lua" >"$tmp/out" 2>"$tmp/err" || rc=$?
-if [ "$rc" -ne 0 ] || [ ! -s "$tmp/count/count" ]; then
-	echo "FAIL: the clean launch did not run (exit $rc)"
-	sed 's/^/  | /' "$tmp/err"
-	exit 1
-fi
-W=$(cat "$tmp/count/count")
-echo "crash: a clean launch plays $W sysfs writes"
-[ "$W" -ge 18 ] || { echo "FAIL: fewer writes than 2 x 3 SR-IOV + 4 x 3 bind steps"; exit 1; }
-
-one clean 0
-for k in $(seq 1 "$W"); do one "kill-at-$k" "$k"; done
+# Each model of SR-IOV in turn: VFs that keep their drivers through a count change (the fake
+# kernel's default), and VFs that go with the count and come back probed (FK_SRIOV_VFS=1), as on
+# a real host, where a restore must set autoprobe back before the count.
+for model in 0 1; do
+	export FK_SRIOV_VFS=$model
+	# W: the writes of a clean launch.
+	host "$tmp/count"
+	rc=0
+	FK_COUNT=$tmp/count/count vfl_launch "$tmp/count" "$dir/two-pfs.lua" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if [ "$rc" -ne 0 ] || [ ! -s "$tmp/count/count" ]; then
+		echo "FAIL: FK_SRIOV_VFS=$model: the clean launch did not run (exit $rc)"
+		sed 's/^/  | /' "$tmp/err"
+		exit 1
+	fi
+	W=$(cat "$tmp/count/count")
+	echo "crash: FK_SRIOV_VFS=$model: a clean launch plays $W sysfs writes"
+	# 2 x 3 SR-IOV writes, and 4 binds of 3 writes (2 when the VF came back without a driver)
+	[ "$W" -ge 14 ] || { echo "FAIL: fewer writes than 2 x 3 SR-IOV + 4 x 2 bind steps"; exit 1; }
+	one "sriov-vfs-$model-clean" 0
+	for k in $(seq 1 "$W"); do one "sriov-vfs-$model-kill-at-$k" "$k"; done
+done
 echo "crash: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -19,7 +19,10 @@
 //                            names a driver whose probe binds nothing (the write still succeeds,
 //                            as in Linux) or, when k->instead is set, binds that driver (a race);
 //       sriov_numvfs         EBUSY between two non-zero counts, ERANGE above sriov_totalvfs;
-//                            VF directories are NOT created or removed;
+//                            VF directories are NOT created or removed; with k->sriov_vfs, VFs
+//                            act as if they were: a count of 0 unbinds every VF (virtfnN) and
+//                            clears its override, and a count n from 0 probes VFs 0..n-1 with
+//                            their native driver when sriov_drivers_autoprobe is not 0;
 //       anything else        the file holds the value.
 #ifndef VFLAUNCH_TEST_FAKEKERNEL_CORE_H
 #define VFLAUNCH_TEST_FAKEKERNEL_CORE_H
@@ -52,6 +55,7 @@ struct fk_kernel {
 	const char *refuse, *instead;  /* probe of this driver binds nothing, or `instead` */
 	const struct fk_native *native;/* each device's driver when the tree was first seen */
 	size_t nnative;
+	int sriov_vfs;                 /* VFs lose and regain drivers with sriov_numvfs */
 };
 
 struct fk_failrule {
@@ -180,6 +184,46 @@ static int fkc_fails(struct fk_failrule *r, const char *key)
 	return r->err;
 }
 
+/* sriov_numvfs from cur to n (one of them 0) with k->sriov_vfs: VFs removed lose their driver
+ * and override; VFs created probe their native driver if the PF's autoprobe is on. */
+static void fkc_vfs(const struct fk_kernel *k, const char *pf, long cur, long n)
+{
+	char link[PATH_MAX], vf[64], path[PATH_MAX], target[PATH_MAX];
+	int autoprobe = strcmp(fkc_attr(k->sys, pf, "sriov_drivers_autoprobe"), "0") != 0;
+
+	for (long i = 0; i < (cur > n ? cur : n); i++) {
+		fkc_fmt(link, sizeof link, "%s/bus/pci/devices/%s/virtfn%ld", k->sys, pf, i);
+		if (sysfs_link_name(link, vf, sizeof vf) < 0 || strchr(vf, '/'))
+			continue;
+		const char *drv = fkc_driver(k->sys, vf);
+		if (n == 0) {           /* removed: nothing of it stays bound */
+			fkc_fmt(path, sizeof path, "%s/bus/pci/drivers/%s/%s", k->sys, drv, vf);
+			if (drv[0])
+				unlink(path);
+			fkc_fmt(path, sizeof path, "%s/bus/pci/devices/%s/driver", k->sys, vf);
+			unlink(path);
+			fkc_fmt(path, sizeof path, "%s/bus/pci/devices/%s/driver_override", k->sys, vf);
+			FILE *f = fopen(path, "w");
+			if (f) {
+				fputs("(null)\n", f);
+				fclose(f);
+			}
+		} else if (i < n && autoprobe && !drv[0]) {  /* created, probed as the kernel would */
+			const char *native = fkc_native_of(k, vf);
+			fkc_fmt(target, sizeof target, "%s/bus/pci/drivers/%s", k->sys, native);
+			if (!native[0] || strchr(native, '/') || access(target, F_OK) < 0)
+				continue;
+			fkc_fmt(path, sizeof path, "%s/bus/pci/devices/%s", k->sys, vf);
+			fkc_fmt(link, sizeof link, "%s/driver", path);
+			if (symlink(target, link) < 0 || !realpath(path, link))
+				continue;
+			fkc_fmt(target, sizeof target, "%s/bus/pci/drivers/%s/%s", k->sys, native, vf);
+			unlink(target);
+			if (symlink(link, target) < 0) { /* the device's own link is what is read */ }
+		}
+	}
+}
+
 /* Effects, as the kernel's store methods have them. 0, or an errno to fail with. */
 static int fkc_effect(const struct fk_kernel *k, int fd, const char *key, const char *value)
 {
@@ -227,6 +271,8 @@ static int fkc_effect(const struct fk_kernel *k, int fd, const char *key, const 
 			return ERANGE;
 		if (cur && n && cur != n)
 			return EBUSY;
+		if (k->sriov_vfs && cur != n)
+			fkc_vfs(k, addr, cur, n);
 	}
 	fkc_fmt(text, sizeof text, "%s\n", strcmp(base, "driver_override") || value[0] ? value : "(null)");
 	return ftruncate(fd, 0) < 0 || pwrite(fd, text, strlen(text), 0) < 0 ? errno : 0;

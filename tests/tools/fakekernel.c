@@ -22,6 +22,9 @@
 //                    FK_COUNT, before the N-th write of the running count
 //   FK_COUNT=FILE    keep the number of played writes so far in FILE (a running count across
 //                    processes; absent or empty is 0), under flock
+//   FK_SRIOV_VFS=1   VFs lose their drivers when sriov_numvfs goes to 0 and probe their native
+//                    driver when it comes back with sriov_drivers_autoprobe on (their directories
+//                    stay; see fakekernel-core.h)
 //   FK_MEMLOCK=BYTES|unlimited
 //                    RLIMIT_MEMLOCK as this process sees it (getrlimit, setrlimit, prlimit):
 //                    soft and hard start at BYTES and setrlimit may change them, in this
@@ -67,6 +70,7 @@ static struct {
 	long slow_ms, kill_at, played;
 	struct fk_failrule fail;
 	const char *refuse;
+	int sriov_vfs;
 	struct fk_native *native;
 	size_t nnative;
 	int native_loaded;
@@ -198,6 +202,7 @@ static void setup(void)
 	fk.log = getenv("FK_LOG");
 	fk.count_file = getenv("FK_COUNT");
 	fk.refuse = getenv("FK_REFUSE");
+	fk.sriov_vfs = (s = getenv("FK_SRIOV_VFS")) && *s && strcmp(s, "0") != 0;
 	if ((s = getenv("FK_SLOW")))
 		fk.slow_ms = atol(s);
 	if ((s = getenv("FK_KILL_AT")))
@@ -333,7 +338,7 @@ EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	int saved = errno;
 
 	setup();
-	k = (struct fk_kernel){ fk.sys, fk.refuse, NULL, NULL, 0 };
+	k = (struct fk_kernel){ fk.sys, fk.refuse, NULL, NULL, 0, fk.sriov_vfs };
 	if (!fkc_fd_path(&k, fd, path, sizeof path)) {
 		errno = saved;
 		return real_write(fd, buf, n);

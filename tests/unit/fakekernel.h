@@ -97,7 +97,7 @@ static void fk_native(const char *addr, const char *driver)
 /* The kernel's view of the fixture's state, for the shared effect code. */
 static struct fk_kernel fk_kernel(void)
 {
-	return (struct fk_kernel){ fk.sys, fk.refuse, fk.instead, fk.native, fk.nnative };
+	return (struct fk_kernel){ fk.sys, fk.refuse, fk.instead, fk.native, fk.nnative, 0 };
 }
 
 /* The device's current driver link name, "" when unbound. */
