@@ -208,9 +208,11 @@ fuzz-build:
 	$(MAKE) B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) CFLAGS="$(ASAN_CFLAGS)" \
 		LDFLAGS="$(ASAN_CFLAGS)" $(ASAN_B)/vflaunch $(ASAN_B)/mksimhost
 
+# Both fuzzers run to the end, whatever the first finds; then any finding fails the target.
 check-fuzz: fuzz-build
-	tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
-	tests/fuzz/api-run.sh $(ASAN_B)/vflaunch $(FUZZ_B)/api $(FUZZ_SEED) $(FUZZ_SCRIPTS)
+	@rc=0; tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS) || rc=1; \
+	tests/fuzz/api-run.sh $(ASAN_B)/vflaunch $(FUZZ_B)/api $(FUZZ_SEED) $(FUZZ_SCRIPTS) || rc=1; \
+	exit $$rc
 
 fuzz: FUZZ_SECONDS = 600
 fuzz: FUZZ_SCRIPTS = 3000
