@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: MIT
+# Shell helpers for running the real vflaunch binary on a fake host: a simulated sysfs tree whose
+# writes the LD_PRELOAD fake kernel (build/fakekernel.so, tests/tools/fakekernel.c) plays as the
+# kernel would. Sourced by bash scripts that set VFLAUNCH (the binary), MKSIMHOST and FK_SO.
+# Layout of a fake host ROOT: ROOT/sys the tree, ROOT/dev/vfio/N for its IOMMU groups, ROOT/run
+# for the journals, ROOT/fk-native written by the shim.
+
+# fk_host HOST ROOT: a fresh fake host from a simulated host's table.
+fk_host() {
+	mkdir -p "$2/sys" "$2/dev/vfio" "$2/run"
+	"$MKSIMHOST" "$1" "$2/sys"
+	for g in "$2"/sys/kernel/iommu_groups/*; do
+		: >"$2/dev/vfio/$(basename "$g")"
+	done
+}
+
+# fk_env ROOT CMD...: CMD under the fake kernel of ROOT. FK_* knobs pass through from the
+# caller's environment; RLIMIT_MEMLOCK is faked because a container without CAP_SYS_RESOURCE
+# cannot raise it for the guest's RAM.
+fk_env() {
+	local root=$1
+	shift
+	env LD_PRELOAD="$FK_SO" FK_ROOT="$root" FK_MEMLOCK="${FK_MEMLOCK:-unlimited}" \
+		VFLAUNCH_JOURNAL_DIR="$root/run" VFLAUNCH_DEV="$root/dev" "$@"
+}
+
+# The only two places that know vflaunch's command line for a launch and a restore on a fake
+# host. Today's flags; with the subcommand CLI these become
+#   fk_env "$root" "$VFLAUNCH" --root "$root" run "$@"     and     ... --root "$root" restore "$@"
+vfl_launch() {
+	local root=$1
+	shift
+	fk_env "$root" "$VFLAUNCH" --sysfs "$root/sys" --qemu /bin/true "$@"
+}
+vfl_restore() {
+	local root=$1
+	shift
+	fk_env "$root" "$VFLAUNCH" --sysfs "$root/sys" --restore "$@"
+}
+
+# fk_state ROOT: the host state a launch may change and a restore must give back, one line per
+# device (driver link, driver_override) and per PF (sriov_numvfs, sriov_drivers_autoprobe).
+fk_state() {
+	local d a drv
+	for d in "$1"/sys/bus/pci/devices/*; do
+		a=$(basename "$d")
+		drv=-
+		[ -L "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
+		printf '%s driver=%s override=%s\n' "$a" "$drv" "$(cat "$d/driver_override" 2>/dev/null || echo -)"
+		if [ -e "$d/sriov_numvfs" ]; then
+			printf '%s numvfs=%s autoprobe=%s\n' "$a" "$(cat "$d/sriov_numvfs")" \
+				"$(cat "$d/sriov_drivers_autoprobe" 2>/dev/null || echo -)"
+		fi
+	done
+}
+
+# fk_set_driver ROOT ADDR DRIVER: put a device on DRIVER in the tree itself (before the shim
+# first sees it: what the fake kernel takes as the device's native driver).
+fk_set_driver() {
+	local dev
+	dev=$(readlink -f "$1/sys/bus/pci/devices/$2")
+	mkdir -p "$1/sys/bus/pci/drivers/$3"
+	# a driver directory has its store attributes, as the simulated hosts write them
+	touch "$1/sys/bus/pci/drivers/$3/bind" "$1/sys/bus/pci/drivers/$3/unbind"
+	ln -sfn "$(realpath --relative-to="$dev" "$1/sys/bus/pci/drivers/$3")" "$dev/driver"
+	# the driver's link back to the device moves with it
+	rm -f "$1"/sys/bus/pci/drivers/*/"$2"
+	ln -s "$(realpath --relative-to="$1/sys/bus/pci/drivers/$3" "$dev")" "$1/sys/bus/pci/drivers/$3/$2"
+}
