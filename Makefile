@@ -6,6 +6,9 @@ PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+# systemd reads units from /usr/local/lib/systemd/system too; site scripts for the unit.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SCRIPTDIR  ?= /etc/vflaunch
 CFLAGS     ?= -O2 -g
 VERSION    := 0.2.0
 
@@ -31,7 +34,9 @@ UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: to build, to test, to rehearse guests.
 BUILD_PKGS := build-essential pkg-config liblua5.4-dev lua-cjson-dev libpci-dev pci.ids
-TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check
+# jq checks JSON output; systemd-analyze (systemd) verifies the unit; flock (util-linux) and
+# mkfifo are essential on Debian.
+TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 VM_PKGS    := $(GUEST_PKGS) dpdk
 # Sanitizers and fuzzing: Debian's clang and its runtimes; jq and python3 check JSON output.
@@ -85,8 +90,8 @@ deps:
 
 # The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
 check: deps
-	$(MAKE) all $(UNITBIN) $(B)/mksimhost
-	$(MAKE) lint check-unit check-lua check-cli check-rehearse
+	$(MAKE) all $(UNITBIN) $(B)/mksimhost $(B)/fakekernel.so
+	$(MAKE) lint check-unit check-lua check-cli check-fakekernel check-crash check-rehearse
 
 check-unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do \
@@ -96,8 +101,8 @@ check-unit: $(UNITBIN)
 check-lua: $(VFLAUNCH_BIN)
 	tests/lua/run.sh $(RUN_BIN)
 
-check-cli: $(VFLAUNCH_BIN) $(B)/mksimhost
-	tests/cli/run.sh $(RUN_BIN) $(B)/mksimhost
+check-cli: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
+	tests/cli/run.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
 
 # The fake kernel shim itself, each knob against the real binary (a launch: run as root).
 check-fakekernel: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
@@ -219,11 +224,14 @@ fuzz: FUZZ_SCRIPTS = 3000
 fuzz: check-fuzz
 
 install: vflaunch
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 vflaunch $(DESTDIR)$(BINDIR)/vflaunch
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SCRIPTDIR@|$(SCRIPTDIR)|g' dist/vflaunch@.service.in \
+		>$(DESTDIR)$(UNITDIR)/vflaunch@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vflaunch@.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vflaunch
+	rm -f $(DESTDIR)$(BINDIR)/vflaunch $(DESTDIR)$(UNITDIR)/vflaunch@.service
 
 clean:
 	rm -rf $(B) vflaunch

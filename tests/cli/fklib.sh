@@ -20,22 +20,20 @@ fk_host() {
 fk_env() {
 	local root=$1
 	shift
-	env LD_PRELOAD="$FK_SO" FK_ROOT="$root" FK_MEMLOCK="${FK_MEMLOCK:-unlimited}" \
-		VFLAUNCH_JOURNAL_DIR="$root/run" VFLAUNCH_DEV="$root/dev" "$@"
+	env LD_PRELOAD="$FK_SO" FK_ROOT="$root" FK_MEMLOCK="${FK_MEMLOCK:-unlimited}" "$@"
 }
 
 # The only two places that know vflaunch's command line for a launch and a restore on a fake
-# host. Today's flags; with the subcommand CLI these become
-#   fk_env "$root" "$VFLAUNCH" --root "$root" run "$@"     and     ... --root "$root" restore "$@"
+# host: ROOT/sys the tree, ROOT/dev/vfio, ROOT/run/vflaunch the launches' state.
 vfl_launch() {
 	local root=$1
 	shift
-	fk_env "$root" "$VFLAUNCH" --sysfs "$root/sys" --qemu /bin/true "$@"
+	fk_env "$root" "$VFLAUNCH" --root "$root" --qemu /bin/true run "$@"
 }
 vfl_restore() {
 	local root=$1
 	shift
-	fk_env "$root" "$VFLAUNCH" --sysfs "$root/sys" --restore "$@"
+	fk_env "$root" "$VFLAUNCH" --root "$root" restore "$@"
 }
 
 # fk_state ROOT: the host state a launch may change and a restore must give back, one line per

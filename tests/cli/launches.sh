@@ -129,3 +129,13 @@ if command -v qemu-system-aarch64 >/dev/null 2>&1; then
 	wait "$qpid"
 	check "stop over QMP: the record is gone" test ! -e "$state/q"
 fi
+
+# D22: the state directory must be vflaunch's alone: refused when others could write it or when
+# it is a symlink, with the fix, before anything changes.
+mkhost "$tmp/sd"
+mkdir -m 0777 "$tmp/sd/run/vflaunch"
+expect "state dir writable by others" 3 "state directory: $tmp/sd/run/vflaunch is owned by uid 0 with mode 0777; it must belong to uid 0 and be writable by no one else" \
+	"$vf" --root "$tmp/sd" --qemu /bin/true tests/cli/ports-only.lua
+rmdir "$tmp/sd/run/vflaunch" && mkdir -m 0700 "$tmp/elsewhere" && ln -s "$tmp/elsewhere" "$tmp/sd/run/vflaunch"
+expect "state dir a symlink" 3 "$tmp/sd/run/vflaunch is a symlink" "$vf" --root "$tmp/sd" --qemu /bin/true tests/cli/ports-only.lua
+check "state dir a symlink: nothing written through it" test -z "$(ls "$tmp/elsewhere")"
