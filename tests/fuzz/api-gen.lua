@@ -126,7 +126,7 @@ local function script(n)
   local nstat = R(3, 18)
   local bad_at = chance(0.6) and R(nstat) or 0
   local free_ports, used_ports, switches, elems, nvar = {}, {}, {}, {}, 0
-  local switch_ports = {}
+  local switch_ports, poisoned = {}, {}
   local nextdev = R(40)
   local has_machine = false
   local function emit(code, why)
@@ -288,7 +288,9 @@ local function script(n)
         for _, e in ipairs(elems) do targets[#targets + 1] = { e .. ".addr", ROOT_PORT.addr } end
       end
       local t = pick(targets)
+      if not bad and poisoned[t[1]] then return end -- a later good value would undo the bad one
       if bad and chance(0.8) then
+        poisoned[t[1]] = true
         emit(t[1] .. " = " .. pick(t[2].invalid), "a field changed after construction to a value the API refuses")
       elseif bad then
         emit(pick { "m.elements = nil", "m.root = nil", "m.options = nil", "m.args = nil" },

@@ -70,7 +70,7 @@ verdict() {
 		echo "sanitizer: ${line:-exit 86}"
 		return
 	fi
-	if [ "$rc" -gt 128 ]; then
+	if [ "$rc" -gt 128 ] && [ "$rc" -lt 255 ]; then # 255 is a status (exit(-1)), not a signal
 		echo "signal $((rc - 128)): $(grep -m 1 -v '^vflaunch: ' "$tmp/$mode.err" | cut -c 1-60 || true)"
 		return
 	fi
