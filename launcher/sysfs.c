@@ -115,7 +115,8 @@ int sysfs_read_long(const char *path, long *value)
 
 	if (n < 0)
 		return n;
-	if (n == 0)
+	/* A NUL inside the value would end strtol's text early and hide the rest ("7\0junk"). */
+	if (n == 0 || memchr(buf, '\0', (size_t)n))
 		return -EINVAL;
 	/* Base 0 would read "010" as octal; sysfs prints decimal or 0x-prefixed hex only. */
 	const char *digits = buf;
@@ -130,10 +131,11 @@ int sysfs_read_long(const char *path, long *value)
 		return -EINVAL;
 	errno = 0;
 	v = strtol(digits, &end, base);
-	if (errno == ERANGE)
-		return -ERANGE;
+	/* Malformed first, then out of range: "0X99999999999999999z" is not a number at all. */
 	if (end == digits || *end != '\0')
 		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
 	*value = v;
 	return 0;
 }

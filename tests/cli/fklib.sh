@@ -5,13 +5,15 @@
 # Layout of a fake host ROOT: ROOT/sys the tree, ROOT/dev/vfio/N for its IOMMU groups, ROOT/run
 # for the journals, ROOT/fk-native written by the shim.
 
-# fk_host HOST ROOT: a fresh fake host from a simulated host's table.
+# fk_host HOST ROOT: a fresh fake host from a simulated host's table. (Builtins only in the
+# loops: a fork costs milliseconds on a busy machine, and these run hundreds of times.)
 fk_host() {
 	mkdir -p "$2/sys" "$2/dev/vfio" "$2/run"
-	"$MKSIMHOST" "$1" "$2/sys"
+	"$MKSIMHOST" "$1" "$2/sys" || return 1
 	for g in "$2"/sys/kernel/iommu_groups/*; do
-		: >"$2/dev/vfio/$(basename "$g")"
+		: >"$2/dev/vfio/${g##*/}"
 	done
+	: >"$2/dev/vfio/vfio"
 }
 
 # fk_env ROOT CMD...: CMD under the fake kernel of ROOT. FK_* knobs pass through from the
@@ -37,19 +39,27 @@ vfl_restore() {
 }
 
 # fk_state ROOT: the host state a launch may change and a restore must give back, one line per
-# device (driver link, driver_override) and per PF (sriov_numvfs, sriov_drivers_autoprobe).
+# device (driver link, driver_override) and per PF (sriov_numvfs, sriov_drivers_autoprobe), in
+# address order. Four processes for the whole tree.
 fk_state() {
-	local d a drv
-	for d in "$1"/sys/bus/pci/devices/*; do
-		a=$(basename "$d")
-		drv=-
-		[ -L "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
-		printf '%s driver=%s override=%s\n' "$a" "$drv" "$(cat "$d/driver_override" 2>/dev/null || echo -)"
-		if [ -e "$d/sriov_numvfs" ]; then
-			printf '%s numvfs=%s autoprobe=%s\n' "$a" "$(cat "$d/sriov_numvfs")" \
-				"$(cat "$d/sriov_drivers_autoprobe" 2>/dev/null || echo -)"
-		fi
-	done
+	local devs=$1/sys/bus/pci/devices
+	{
+		find -H "$devs"/* -maxdepth 1 -name driver -type l -printf 'driver %h %l\n'
+		grep -s -H '' "$devs"/*/driver_override "$devs"/*/sriov_numvfs \
+			"$devs"/*/sriov_drivers_autoprobe | sed 's|^\(.*\)/\([a-z_]*\):|\2 \1 |'
+	} | awk -v devs="$devs/" '
+		{ a = substr($2, length(devs) + 1); seen[a] = 1
+		  v = $3; for (i = 4; i <= NF; i++) v = v " " $i }
+		$1 == "driver" { n = split(v, p, "/"); drv[a] = p[n] }
+		$1 == "driver_override" { ovr[a] = v }
+		$1 == "sriov_numvfs" { num[a] = v }
+		$1 == "sriov_drivers_autoprobe" { ap[a] = v }
+		END {
+			for (a in seen) {
+				printf "%s driver=%s override=%s\n", a, (a in drv) ? drv[a] : "-", (a in ovr) ? ovr[a] : "-"
+				if (a in num) printf "%s numvfs=%s autoprobe=%s\n", a, num[a], (a in ap) ? ap[a] : "-"
+			}
+		}' | LC_ALL=C sort
 }
 
 # fk_set_driver ROOT ADDR DRIVER: put a device on DRIVER in the tree itself (before the shim

@@ -4,8 +4,6 @@
 # bind really moves a device from its driver. Nothing is called given back unless it is: every
 # case compares the tree with its state before.
 [ -n "$fakekernel" ] || { bad "kernel: no fake kernel given (run.sh VFLAUNCH MKSIMHOST FAKEKERNEL.so)"; return; }
-VFLAUNCH=$vf MKSIMHOST=$mksimhost FK_SO=$fakekernel
-. "$dir/fklib.sh"
 
 # A host whose VFs 10.0, 10.2 (PF 00.0) and 10.1, 10.3 (PF 00.1) sit on ixgbevf, their native
 # driver, so that a launch has something to bind and a restore something to give back.
