@@ -89,9 +89,11 @@ deps:
 	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS)
 
 # The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
+# check-asan runs the same suites with the sanitizer build.
+CHECK_SUITES := check-unit check-lua check-cli check-fakekernel check-crash check-rehearse
 check: deps
 	$(MAKE) all $(UNITBIN) $(B)/mksimhost $(B)/fakekernel.so
-	$(MAKE) lint check-unit check-lua check-cli check-fakekernel check-crash check-rehearse
+	$(MAKE) lint $(CHECK_SUITES)
 
 check-unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do \
@@ -171,7 +173,7 @@ check-asan: deps
 	@rm -rf $(ASAN_B)/reports && mkdir -p $(ASAN_B)/reports
 	@rc=0; $(ASAN_ENV) $(MAKE) -k B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) \
 		CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_CFLAGS)" \
-		check-unit check-lua check-cli check-rehearse || rc=$$?; \
+		$(CHECK_SUITES) || rc=$$?; \
 	for r in $(ASAN_B)/reports/*; do \
 		[ -e "$$r" ] || continue; echo "== sanitizer report $$r"; cat "$$r"; rc=1; \
 	done; \
