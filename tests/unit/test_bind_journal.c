@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Unit tests of bind_journal.c (vflaunch.core.journal) and of the journal_* path functions
-// still in vflaunch.core.vfio, driven by Lua chunks against a fake kernel.
+// Unit tests of bind_journal.c (the core's journal object), driven by Lua chunks against a
+// fake kernel.
 // LDWRAP: -Wl,--wrap=write -Wl,--wrap=open
 #include <stdarg.h>
 #include <stddef.h>
