@@ -197,7 +197,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 fuzz_objs     = $(addprefix $(FUZZ_B)/obj/,$(1:=.o))
 FUZZ_OBJS_pciaddr   := $(call fuzz_objs,pciaddr)
 FUZZ_OBJS_sysfs     := $(call fuzz_objs,sysfs simhost pciaddr)
-FUZZ_OBJS_journal   := $(call fuzz_objs,journal vfio sysfs errbuf simhost pciaddr)
+FUZZ_OBJS_journal   := $(call fuzz_objs,journal files vfio sysfs errbuf simhost pciaddr)
 FUZZ_OBJS_inventory := $(call fuzz_objs,inventory vfio simhost pciaddr sysfs errbuf)
 
 $(FUZZ_B)/obj/%.o: launcher/%.c $(wildcard launcher/*.h)

@@ -117,7 +117,7 @@ static void test_bind_journal_host_failures(void **state)
 	set_global("LINK", link);
 	lua_ok("assert(J.create(P))\n"
 	       "local ok, msg, errno = J.create(P)\n"
-	       "assert(ok == nil and msg == P .. ': File exists' and errno == 17, msg)\n"
+	       "assert(ok == nil and msg == 'create: ' .. P .. ': File exists' and errno == 17, msg)\n"
 	       "ok, msg, errno = J.open('/dev/zero')\n"
 	       "assert(ok == nil and msg:find('not a regular file', 1, true) and errno == 22, msg)\n"
 	       "ok, msg, errno = J.open(LINK)\n"
