@@ -191,6 +191,8 @@ static void test_sysfs_read_long(void **state)
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(sysfs_read_long(f->path, &v), -EINVAL);
 	assert_int_equal(sysfs_read_long(put(f, "l", "0X999999999999999999z\n"), &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "m", "0X0X9"), &v), -EINVAL); /* strtol took it: 9 */
+	assert_int_equal(sysfs_read_long(put(f, "n", "-\n"), &v), -EINVAL);
 	assert_int_equal(v, 5); /* untouched on error */
 	at(f, "nope");
 	assert_int_equal(sysfs_read_long(f->path, &v), -ENOENT);
