@@ -147,7 +147,8 @@ bench-bind: deps
 demo:
 	tools/install-deps.sh $(BUILD_PKGS) $(GUEST_PKGS)
 	$(MAKE) vflaunch guest
-	./vflaunch --simulate --dry-run --tree scripts/big-guest.lua
+	./vflaunch --simulate --dry-run scripts/big-guest.lua
+	./vflaunch --simulate --tree scripts/big-guest.lua
 	. tests/guest/env.sh arm64 && ./vflaunch --simulate --rehearse scripts/big-guest.lua
 
 # Crash consistency: a launch (2 VF counts, 4 binds) killed before each of its sysfs writes in
