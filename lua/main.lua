@@ -34,7 +34,7 @@ local function capture(e)
   else
     local ok, text = pcall(tostring, e)
     if ok and type(text) == "string" and not text:match("^table: 0x") then
-      rec.message = text
+      rec.message = util.where(2) .. ": " .. text
     else
       rec.message = string.format("%s: the script raised a %s as its error, with no message",
         util.where(2), type(e))
