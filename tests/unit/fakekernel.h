@@ -107,7 +107,7 @@ static const char *fk_driver(const char *addr)
 }
 
 /* A device attribute's text, "" when unreadable. */
-static const char *fk_attr(const char *addr, const char *attr)
+static __attribute__((unused)) const char *fk_attr(const char *addr, const char *attr)
 {
 	return fkc_attr(fk.sys, addr, attr);
 }
