@@ -7,6 +7,7 @@ local giveback = require "vflaunch.giveback"
 local hostprep = require "vflaunch.hostprep"
 local json = require "vflaunch.actions.json"
 local launches = require "vflaunch.launches"
+local qemu = require "vflaunch.qemu"
 local render = require "vflaunch.render"
 local util = require "vflaunch.util"
 
@@ -51,6 +52,7 @@ local function supervise(plan, ctx, record)
 end
 
 function M.run(plan, ctx)
+  qemu.check(plan) -- QEMU runs and knows the machine type, before anything on the host changes
   local record = launches.claim(ctx, plan.name, { qmp = plan.qmp, qemu = plan.qemu })
   local ok, err = fs.write(record.dir .. "/plan.json", json.document(plan))
   if not ok then util.fail("cannot keep the plan: " .. err, util.EXIT.HOST) end

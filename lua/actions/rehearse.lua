@@ -90,6 +90,7 @@ end
 
 -- The plan's QEMU binary is the one compile picked (and checked against the machine).
 function M.run(plan, ctx)
+  require("vflaunch.qemu").check(plan)
   local m, profile, qemu, opts = plan.machine, plan.profile, plan.qemu, ctx.opts
   local r = rehearsal_machine(m, profile, opts)
   local argv = render.argv(r, qemu, standin_values())

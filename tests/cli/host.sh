@@ -13,6 +13,11 @@ expect "exec not found" 127 "cannot execute /nonexistent/qemu-system-aarch64" "$
 grep -q "nothing was started; nothing on the host was changed" "$tmp/err" && ok || bad "exec not found: no word on the host"
 expect "exec not executable" 126 "cannot execute /etc/hostname" "$vf" --root "$tmp/h1" --qemu /etc/hostname tests/cli/ports-only.lua
 check "exec failed: no record left" test ! -e "$tmp/h1/run/vflaunch/ports-only/launch.json"
+# The QEMU a launch names is asked first: does it run, does it know the machine type?
+printf 'local vf = require "vflaunch"\nvf.machine{ type = "virt-9.9" }\n' >"$tmp/v99.lua"
+expect "machine type QEMU does not know" 1 "v99.lua:2: machine type 'virt-9.9' is not one qemu-system-aarch64 knows (it has virt" \
+	"$vf" --root "$tmp/h1" "$tmp/v99.lua"
+check "machine type QEMU does not know: no record" test ! -e "$tmp/h1/run/vflaunch/v99"
 expect "qemu for another arch" 1 "machine type 'virt' runs on qemu-system-aarch64, not qemu-system-x86_64" "$vf" --simulate --qemu qemu-system-x86_64 scripts/two-vfs.lua
 
 # Refused before any change, every problem at once, the tree unchanged, nothing journaled.

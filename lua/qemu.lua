@@ -1,0 +1,51 @@
+-- SPDX-License-Identifier: MIT
+-- What the QEMU binary a plan names can do, asked of that binary before a launch touches the
+-- host: that it runs at all (127/126 before any device is bound, not after), and that it knows
+-- the plan's machine type (`-machine help`). A program that is not named like a QEMU system
+-- emulator (a wrapper, a test stand-in) is not asked.
+local _, core = ...
+local util = require "vflaunch.util"
+
+local M = {}
+
+-- Machine type names from `qemu -machine help`: the first word of each line after the header.
+function M.parse_machines(output)
+  local names = {}
+  for line in output:gmatch("[^\n]+") do
+    local name = line:match("^([%w][%w._-]*)%s")
+    if name and not line:match("^Supported machines") then names[name] = true end
+  end
+  return names
+end
+
+-- Raises (127/126: QEMU cannot run; 1: it does not know the machine type) or returns.
+function M.check(plan)
+  local base = plan.qemu:match("([^/]+)$")
+  if not base:match("^qemu%-system%-[%w_]+$") then return end
+  local res, err = core.sys.run({ plan.qemu, "-machine", "help" }, 30)
+  if not res then
+    local status = err:match("No such file") and util.EXIT.NOT_FOUND or util.EXIT.NOT_EXECUTABLE
+    util.fail(string.format("cannot execute %s; nothing was bound%s", err,
+      status == util.EXIT.NOT_FOUND and " (install it: Debian's qemu-system-arm or " ..
+      "qemu-system-x86, or name it with --qemu PATH)" or ""), status)
+  end
+  local names = M.parse_machines(res.output)
+  if res.status ~= 0 or not next(names) then
+    util.fail(string.format("%s -machine help exited with status %d and listed no machine " ..
+      "type: is it a QEMU system emulator?", plan.qemu, res.status), util.EXIT.NOT_EXECUTABLE)
+  end
+  local m = plan.machine
+  if not names[m.type] then
+    local same = {}
+    for n in pairs(names) do
+      if n:sub(1, #m.type:match("^[%a%d]+")) == m.type:match("^[%a%d]+") then same[#same + 1] = n end
+    end
+    table.sort(same)
+    util.fail(string.format("%s: machine type '%s' is not one %s knows%s; pick one it lists " ..
+      "(%s -machine help)", m.where, m.type, plan.qemu,
+      #same > 0 and (" (it has " .. table.concat(same, ", ", 1, math.min(#same, 8)) ..
+      (#same > 8 and ", ..." or "") .. ")") or "", plan.qemu))
+  end
+end
+
+return M
