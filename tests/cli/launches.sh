@@ -147,6 +147,16 @@ expect "restore: the kept count goes back once no guest needs it" 0 "guest-c: 1 
 [ "$(cat "$pf/sriov_numvfs")" = 4 ] && ok || bad "the count did not go back: $(cat "$pf/sriov_numvfs")"
 check "no record is left" test ! -e "$state/guest-c" -a ! -e "$state/counts"
 echo 63 >"$pf/sriov_numvfs"   # the tree as the parts below expect it
+
+# A supervised launch leaves its record ("exited", everything given back); the next launch of
+# that name takes the record over, and what it changes must be journaled and given back too.
+printf 'local vf = require "vflaunch"\nlocal m = vf.machine{ name = "again", memory = "256M" }\nvf.find{ address = "0002:81:00.0" }[1]:set_vfs(4)\nm:root_port():add("0002:81:10.0")\n' >"$tmp/again.lua"
+for i in 1 2; do
+	expect "supervised again $i: the count goes back" 0 "QEMU exited (status 0); 1 VF count back" \
+		env FAKE_QEMU_SECONDS=1 "$vf" --root "$tmp/lh" --supervise --qemu tests/cli/fake-qemu.sh "$tmp/again.lua"
+	[ "$(cat "$pf/sriov_numvfs")" = 63 ] && ok || bad "supervised again $i: the count stays $(cat "$pf/sriov_numvfs")"
+done
+expect "supervised again: restore clears the record" 0 "" "$vf" --root "$tmp/lh" restore again
 unset FAKE_QEMU_ROOT FAKE_QEMU_LOG
 
 # The host lock: a second vflaunch waits for the first, says so, then goes on.
