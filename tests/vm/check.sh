@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: MIT
 # The real-kernel suite (make check-vm): boot the emulated x86_64 host once per payload with run.sh and add
 # up the checks. Ends with "N passed, N failed" alone on a line; exits non-zero if any check failed.
-# Usage: check.sh [PAYLOAD...]   (default: tools smoke; more come as vflaunch's payloads land)
+# Usage: check.sh [PAYLOAD...]   (default: tools smoke vflaunch launches, as make check-vm runs them)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -gt 0 ] || set -- tools smoke
+[ $# -gt 0 ] || set -- tools smoke vflaunch launches
 pass=0 fail=0 t0=$(date +%s)
 for p in "$@"; do
 	log=$(mktemp /tmp/vmtest-check.XXXXXX)
