@@ -157,6 +157,21 @@ for i in 1 2; do
 	[ "$(cat "$pf/sriov_numvfs")" = 63 ] && ok || bad "supervised again $i: the count stays $(cat "$pf/sriov_numvfs")"
 done
 expect "supervised again: restore clears the record" 0 "" "$vf" --root "$tmp/lh" restore again
+
+# QEMU exec'd by a vflaunch whose parent does not reap it (here: sleep): once it ends it is a
+# zombie, its files closed, and stop must see it gone rather than wait and fail.
+: >"$FAKE_QEMU_LOG"
+guest zombie 0002:81:10.0
+( "$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/zombie.lua" >/dev/null 2>&1 & exec sleep 30 ) &
+zparent=$!
+check "zombie: QEMU started" wait_for "$FAKE_QEMU_LOG" started
+zpid=$(sed -n 's/^started //p' "$FAKE_QEMU_LOG")
+expect "stop of a guest whose QEMU ends as a zombie" 0 "zombie: QEMU has exited" \
+	"$vf" --root "$tmp/lh" stop zombie --timeout 5
+[ "$(cut -d' ' -f3 "/proc/$zpid/stat" 2>/dev/null)" = Z ] && ok || bad "zombie: QEMU $zpid was not a zombie"
+check "zombie: the record is gone" test ! -e "$state/zombie"
+kill "$zparent" 2>/dev/null
+wait "$zparent" 2>/dev/null
 unset FAKE_QEMU_ROOT FAKE_QEMU_LOG
 
 # The host lock: a second vflaunch waits for the first, says so, then goes on.
