@@ -19,8 +19,8 @@
 set -u
 P=/payload
 S=/run/vflaunch
-LINGER=900      # seconds the nested guests stay up unless stopped (the host's timeout is shorter)
-BOOT=600        # seconds a nested guest may take to its first report
+LINGER=1800     # seconds the nested guests stay up unless stopped (check.sh gives the host as long)
+BOOT=1200       # seconds a nested guest may take to its first report (seen: 250 to 770 s)
 
 pass() { echo "VMTEST-PASS $1"; }
 fail() { echo "VMTEST-FAIL $*"; }   # no variables: callers keep theirs
