@@ -6,6 +6,9 @@ PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+# systemd reads units from /usr/local/lib/systemd/system too; site scripts for the unit.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SCRIPTDIR  ?= /etc/vflaunch
 CFLAGS     ?= -O2 -g
 VERSION    := 0.2.0
 
@@ -18,7 +21,10 @@ DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 lua5.4-cjson libpci 2>/dev/nul
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-B          := build
+# The build directory and the binary: check-asan runs the same suites with B=build/asan.
+B          ?= build
+VFLAUNCH_BIN ?= vflaunch
+RUN_BIN     = $(if $(filter /%,$(VFLAUNCH_BIN)),$(VFLAUNCH_BIN),./$(VFLAUNCH_BIN))
 SRCS       := $(sort $(wildcard launcher/*.c))
 OBJS       := $(SRCS:launcher/%.c=$(B)/%.o) $(B)/embedded.o
 LIBOBJS    := $(filter-out $(B)/main.o,$(OBJS))
@@ -32,20 +38,25 @@ UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: to build, to test, to rehearse guests.
 BUILD_PKGS := build-essential pkg-config liblua5.4-dev lua-cjson-dev libpci-dev pci.ids
-TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check
+# jq checks JSON output; systemd-analyze (systemd) verifies the unit; flock (util-linux) and
+# mkfifo are essential on Debian.
+TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 # The emulated test host copies lspci (pciutils) into its initramfs; the benchmark adds dpdk.
 VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils
+# Sanitizers and fuzzing: Debian's clang and its runtimes; jq and python3 check JSON output.
+FUZZ_PKGS  := clang libclang-rt-14-dev jq python3
 
 # Fetched kernels and busybox live outside git, shared by every checkout.
 export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
 
 .PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
-        guest guest-amd64 lint demo bench bench-bind install uninstall clean
+        guest guest-amd64 lint demo bench bench-bind install uninstall clean \
+        check-fakekernel check-crash check-asan fuzz-build check-fuzz fuzz
 
-all: vflaunch
+all: $(VFLAUNCH_BIN)
 
-vflaunch: $(OBJS)
+$(VFLAUNCH_BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(DEP_LIBS)
 
 $(B)/%.o: launcher/%.c $(wildcard launcher/*.h) | $(B)
@@ -77,7 +88,7 @@ $(B)/embed: tools/embed.c | $(B)
 $(B):
 	mkdir -p $(B)/tests
 
-$(B)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIBOBJS) | $(B)
+$(B)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h tests/tools/*.h) $(LIBOBJS) | $(B)
 	$(CC) $(WARN) $(DEP_CFLAGS) $(TEST_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -o $@ $< \
 		$(LIBOBJS) $(DEP_LIBS) $(TEST_LIBS) $(shell sed -n 's,^// *LDWRAP: *,,p' $<)
 
@@ -85,31 +96,44 @@ $(B)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIBOBJS) | $
 $(B)/mksimhost: tests/tools/mksimhost.c $(LIBOBJS) | $(B)
 	$(CC) $(WARN) $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -o $@ $< $(LIBOBJS) $(DEP_LIBS)
 
+# A fake kernel for the real binary, as an LD_PRELOAD shim (FK_ROOT=DIR; see the file's header).
+# Never sanitized: it is preloaded into the binary under test, not tested itself.
+FK_CFLAGS  ?= -O2 -g
+$(B)/fakekernel.so: tests/tools/fakekernel.c tests/tools/fakekernel-core.h launcher/sysfs.c launcher/sysfs.h | $(B)
+	$(CC) $(WARN) $(CPPFLAGS) $(FK_CFLAGS) -fPIC -shared -fvisibility=hidden -Ilauncher -o $@ \
+		tests/tools/fakekernel.c launcher/sysfs.c -ldl
+
 deps:
 	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS)
 
 # The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
+# check-asan runs the same suites with the sanitizer build.
+CHECK_SUITES := check-unit check-lua check-cli check-fakekernel check-crash check-rehearse
 check: deps
-	$(MAKE) all $(UNITBIN) $(B)/mksimhost
-	$(MAKE) lint check-unit check-lua check-cli check-rehearse
+	$(MAKE) all $(UNITBIN) $(B)/mksimhost $(B)/fakekernel.so
+	$(MAKE) lint $(CHECK_SUITES)
 
 check-unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do \
 		if ! $$t > $$t.log 2>&1; then cat $$t.log; fail=1; else tail -n 3 $$t.log; fi; \
 	done; exit $$fail
 
-check-lua: vflaunch
-	tests/lua/run.sh ./vflaunch
+check-lua: $(VFLAUNCH_BIN)
+	tests/lua/run.sh $(RUN_BIN)
 
-check-cli: vflaunch $(B)/mksimhost
-	tests/cli/run.sh ./vflaunch $(B)/mksimhost
+check-cli: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
+	tests/cli/run.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
+
+# The fake kernel shim itself, each knob against the real binary (a launch: run as root).
+check-fakekernel: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
+	tests/cli/fakekernel.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
 
 # A tiny arm64 guest (Debian's kernel, busybox) that reports what it enumerated.
 guest:
 	tests/guest/prepare.sh arm64
 
-check-rehearse: vflaunch guest
-	tests/rehearse/run.sh ./vflaunch
+check-rehearse: $(VFLAUNCH_BIN) guest
+	tests/rehearse/run.sh $(RUN_BIN)
 
 guest-amd64:
 	tests/guest/prepare.sh amd64
@@ -121,7 +145,7 @@ check-slow: deps
 
 # A real kernel: an emulated x86_64 host (q35, intel-iommu, two SR-IOV NVMe PFs) running vflaunch
 # (and the test build, for fault injection), which binds VFs and launches nested aarch64 guests,
-# two at a time for the launches payload: ~25 min under TCG.
+# two at a time for the launches payload: ~20 min under TCG (measured 17).
 check-vm:
 	tools/install-deps.sh $(VM_PKGS)
 	$(MAKE) vflaunch $(B)/vflaunch-testing
@@ -143,15 +167,94 @@ bench-bind:
 demo:
 	tools/install-deps.sh $(BUILD_PKGS) $(GUEST_PKGS)
 	$(MAKE) vflaunch guest
-	./vflaunch --simulate --dry-run --tree scripts/big-guest.lua
+	./vflaunch --simulate --dry-run scripts/big-guest.lua
+	./vflaunch --simulate --tree scripts/big-guest.lua
 	. tests/guest/env.sh arm64 && ./vflaunch --simulate --rehearse scripts/big-guest.lua
 
+# Crash consistency: a launch (2 VF counts, 4 binds) killed before each of its sysfs writes in
+# turn, then a restore, must leave the fake host as it was (as root).
+check-crash: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
+	tests/crash/run.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
+
+# make check's suites (unit, lua, cli, rehearse) with the binary and the unit tests built with
+# ASan+UBSan, leak detection on, in a directory of their own. Sanitizer reports go to
+# $(ASAN_B)/reports/ (exit status 86): a test that ignores a status cannot hide one, and each
+# report is printed at the end. Fails on a failed test or on any report.
+ASAN_B      ?= build/asan
+ASAN_CC     ?= clang
+ASAN_CFLAGS ?= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer -O1 -g
+ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/report \
+               UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/report
+check-asan: deps
+	tools/install-deps.sh $(FUZZ_PKGS)
+	$(MAKE) B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) CFLAGS="$(ASAN_CFLAGS)" \
+		LDFLAGS="$(ASAN_CFLAGS)" $(ASAN_B)/vflaunch $(ASAN_B)/mksimhost \
+		$(patsubst $(B)/%,$(ASAN_B)/%,$(UNITBIN))
+	@rm -rf $(ASAN_B)/reports && mkdir -p $(ASAN_B)/reports
+	@rc=0; $(ASAN_ENV) $(MAKE) -k B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) \
+		CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="$(ASAN_CFLAGS)" \
+		$(CHECK_SUITES) || rc=$$?; \
+	for r in $(ASAN_B)/reports/*; do \
+		[ -e "$$r" ] || continue; echo "== sanitizer report $$r"; cat "$$r"; rc=1; \
+	done; \
+	[ $$rc -eq 0 ] && echo "check-asan: every suite passed, no sanitizer report" || \
+		echo "check-asan: FAILED (see the failures and reports above)"; exit $$rc
+
+# Fuzzing with libFuzzer (Debian's clang): C targets in tests/fuzz/fuzz_*.c on the library code
+# built with the fuzzer's coverage and ASan+UBSan in build/fuzz/, plus a generator of random Lua
+# API scripts run through the ASan binary (tests/fuzz/api-run.sh). Seeds are tests/fuzz/corpus/;
+# what a run finds and adds goes to build/fuzz/ (git-ignored). check-fuzz is bounded for CI
+# (FUZZ_SECONDS per C target, FUZZ_SCRIPTS API scripts); `make fuzz FUZZ_SECONDS=600` runs longer.
+FUZZ_B       ?= build/fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SCRIPTS ?= 200
+FUZZ_SEED    ?= 1
+FUZZ_CFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer -O1 -g
+FUZZ_TARGETS := pciaddr sysfs journal inventory
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
+fuzz_objs     = $(addprefix $(FUZZ_B)/obj/,$(1:=.o))
+FUZZ_OBJS_pciaddr   := $(call fuzz_objs,pciaddr)
+FUZZ_OBJS_sysfs     := $(call fuzz_objs,sysfs simhost pciaddr)
+FUZZ_OBJS_journal   := $(call fuzz_objs,journal files vfio sysfs errbuf simhost pciaddr)
+FUZZ_OBJS_inventory := $(call fuzz_objs,inventory vfio simhost pciaddr sysfs errbuf)
+
+$(FUZZ_B)/obj/%.o: launcher/%.c $(wildcard launcher/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(DEP_CFLAGS) $(FUZZ_CFLAGS) -Ilauncher -c -o $@ $<
+
+.SECONDEXPANSION:
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzzlib.h $$(FUZZ_OBJS_$$*)
+	$(FUZZ_CC) $(WARN) $(DEP_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilauncher -o $@ $< \
+		$(FUZZ_OBJS_$*) $(DEP_LIBS)
+
+fuzz-build:
+	tools/install-deps.sh $(BUILD_PKGS) $(FUZZ_PKGS)
+	$(MAKE) $(FUZZ_BINS) $(B)/fakekernel.so
+	$(MAKE) B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) CFLAGS="$(ASAN_CFLAGS)" \
+		LDFLAGS="$(ASAN_CFLAGS)" $(ASAN_B)/vflaunch $(ASAN_B)/mksimhost
+
+# Both fuzzers run to the end, whatever the first finds; then any finding fails the target.
+check-fuzz: fuzz-build
+	@rc=0; tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS) || rc=1; \
+	tests/fuzz/api-run.sh $(ASAN_B)/vflaunch $(FUZZ_B)/api $(FUZZ_SEED) $(FUZZ_SCRIPTS) || rc=1; \
+	exit $$rc
+
+fuzz: FUZZ_SECONDS = 600
+fuzz: FUZZ_SCRIPTS = 3000
+fuzz: check-fuzz
+
 install: vflaunch
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 vflaunch $(DESTDIR)$(BINDIR)/vflaunch
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SCRIPTDIR@|$(SCRIPTDIR)|g' dist/vflaunch@.service.in \
+		>$(DESTDIR)$(UNITDIR)/vflaunch@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vflaunch@.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vflaunch
+	rm -f $(DESTDIR)$(BINDIR)/vflaunch $(DESTDIR)$(UNITDIR)/vflaunch@.service
 
 clean:
 	rm -rf $(B) vflaunch

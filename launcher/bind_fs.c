@@ -21,22 +21,6 @@
 #define LOCK "vflaunch.fs.lock"
 #define READ_MAX (64u << 20)    /* a plan of 1984 devices is about 1 MiB */
 
-static int fail(lua_State *L, int rc, const char *msg)
-{
-	luaL_pushfail(L);
-	lua_pushstring(L, msg);
-	lua_pushinteger(L, -rc);
-	return 3;
-}
-
-static int ok(lua_State *L, int rc, const char *msg)
-{
-	if (rc < 0)
-		return fail(L, rc, msg);
-	lua_pushboolean(L, 1);
-	return 1;
-}
-
 static int syscall_result(lua_State *L, int rc, const char *step, const char *path)
 {
 	char err[ERRLEN];
@@ -46,7 +30,7 @@ static int syscall_result(lua_State *L, int rc, const char *step, const char *pa
 		return 1;
 	}
 	snprintf(err, sizeof err, "%s: %s: %s", step, path, strerror(-rc));
-	return fail(L, rc, err);
+	return host_fail(L, rc, err);
 }
 
 /* write(path, data [, mode]) -> true | nil, message, errno: atomic replacement */
@@ -58,7 +42,7 @@ static int fs_write(lua_State *L)
 	char err[ERRLEN];
 
 	luaL_argcheck(L, mode >= 0 && mode <= 0777, 3, "not a file mode");
-	return ok(L, file_write_atomic(path, data, len, (mode_t)mode, err, sizeof err), err);
+	return host_ok(L, file_write_atomic(path, data, len, (mode_t)mode, err, sizeof err), err);
 }
 
 /* read(path [, max]) -> data | nil, message, errno: a regular file, no link followed */
@@ -72,7 +56,7 @@ static int fs_read(lua_State *L)
 	luaL_argcheck(L, max >= 0 && max <= READ_MAX, 2, "size limit out of range");
 	int rc = file_read(path, (size_t)max, &data, &len, err, sizeof err);
 	if (rc < 0)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	/* lua_pushlstring may raise (memory): keep the buffer owned until it returns. */
 	luaL_Buffer b;
 	char *p = luaL_buffinitsize(L, &b, len);
@@ -88,7 +72,7 @@ static int fs_private_dir(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	char err[ERRLEN];
 
-	return ok(L, dir_private(path, lua_toboolean(L, 2), err, sizeof err), err);
+	return host_ok(L, dir_private(path, lua_toboolean(L, 2), err, sizeof err), err);
 }
 
 /* trusted(path) -> true | nil, message, errno: only root can change the script */
@@ -97,7 +81,7 @@ static int fs_trusted(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	char err[ERRLEN];
 
-	return ok(L, path_trusted(path, err, sizeof err), err);
+	return host_ok(L, path_trusted(path, err, sizeof err), err);
 }
 
 #define DIRBOX "vflaunch.fs.dir"
@@ -214,9 +198,9 @@ static int fs_lock(lua_State *L)
 		return syscall_result(L, -EROFS, "lock", path);
 	rc = file_lock(path, &k->fd, err, sizeof err);
 	if (rc == -EWOULDBLOCK)
-		return fail(L, rc, "busy");
+		return host_fail(L, rc, "busy");
 	if (rc < 0)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	return 1;
 }
 

@@ -24,14 +24,6 @@ struct ljournal {
 	int closed;                  /* __close ran: methods raise */
 };
 
-static int fail(lua_State *L, int rc, const char *msg)
-{
-	luaL_pushfail(L);
-	lua_pushstring(L, msg);
-	lua_pushinteger(L, -rc);
-	return 3;
-}
-
 static struct ljournal *check_journal(lua_State *L)
 {
 	struct ljournal *o = luaL_checkudata(L, 1, JOURNAL_META);
@@ -70,7 +62,7 @@ static int ljournal_create(lua_State *L)
 	struct ljournal *o = new_journal(L);
 	char err[ERRLEN];
 	int rc = journal_create(&o->j, path, err, sizeof err);
-	return rc < 0 ? fail(L, rc, err) : 1;
+	return rc < 0 ? host_fail(L, rc, err) : 1;
 }
 
 /* open(path) -> obj | nil, message, errno: strict, bounded, never through a symlink */
@@ -80,7 +72,7 @@ static int ljournal_open(lua_State *L)
 	struct ljournal *o = new_journal(L);
 	char err[ERRLEN];
 	int rc = journal_load(&o->j, path, err, sizeof err);
-	return rc < 0 ? fail(L, rc, err) : 1;
+	return rc < 0 ? host_fail(L, rc, err) : 1;
 }
 
 /* ---- Entries to Lua ---- */
@@ -273,7 +265,7 @@ static int ljournal_add(lua_State *L)
 		rc = journal_save(&o->j, err, sizeof err);
 	if (rc < 0) {
 		o->j.count = before;    /* memory stays what the file holds */
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	}
 	lua_pushinteger(L, added);
 	return 1;
@@ -315,7 +307,7 @@ static int ljournal_save(lua_State *L)
 	char err[ERRLEN];
 	int rc = journal_save(&o->j, err, sizeof err);
 	if (rc < 0)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	lua_pushboolean(L, 1);
 	return 1;
 }

@@ -118,12 +118,13 @@ static int sys_run(lua_State *L)
  * held (while a host change or a give-back is half done), or forwarded to a supervised QEMU. */
 
 static lua_State *signal_state;
-static volatile sig_atomic_t pending_signal, signals_held;
+static volatile sig_atomic_t pending_signal, signals_held, interrupted;
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
 	lua_sethook(L, NULL, 0, 0);
+	interrupted = 1; /* once: what runs after (the give-back) is not interrupted again */
 	lua_getfield(L, LUA_REGISTRYINDEX, "vflaunch.interrupt");
 	lua_pushinteger(L, pending_signal);
 	lua_call(L, 1, 0); /* raises the run's "interrupted" error */
@@ -147,7 +148,7 @@ static void on_signal(int sig)
 	if (pending_signal)
 		return;                 /* the first one decides the exit status */
 	pending_signal = sig;
-	if (!signals_held)
+	if (!signals_held && !interrupted)
 		arm_hook();
 }
 
@@ -179,7 +180,7 @@ static int sys_hold_signals(lua_State *L)
 	int was = signals_held;
 
 	signals_held = lua_toboolean(L, 1);
-	if (!signals_held && pending_signal)
+	if (!signals_held && pending_signal && !interrupted)
 		arm_hook();
 	lua_pushboolean(L, was);
 	return 1;

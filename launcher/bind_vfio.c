@@ -39,22 +39,6 @@ static struct box *newbox(lua_State *L)
 	return b;
 }
 
-static int fail(lua_State *L, int rc, const char *msg)
-{
-	luaL_pushfail(L);
-	lua_pushstring(L, msg);
-	lua_pushinteger(L, -rc);
-	return 3;
-}
-
-static int ok(lua_State *L, int rc, const char *msg)
-{
-	if (rc < 0)
-		return fail(L, rc, msg);
-	lua_pushboolean(L, 1);
-	return 1;
-}
-
 static const char *check_addr(lua_State *L, int arg)
 {
 	const char *a = luaL_checkstring(L, arg);
@@ -100,7 +84,7 @@ static int lvfio_bind(lua_State *L)
 	char err[ERRLEN];
 
 	luaL_argcheck(L, vfio_driver_ok(driver), 3, "not a kernel driver name");
-	return ok(L, vfio_bind_driver(root, addr, driver, err, sizeof err), err);
+	return host_ok(L, vfio_bind_driver(root, addr, driver, err, sizeof err), err);
 }
 
 /* check_dev(group [, devroot]) -> true | nil, message, errno: /dev/vfio/N usable */
@@ -110,7 +94,7 @@ static int lvfio_check_dev(lua_State *L)
 	const char *devroot = luaL_optstring(L, 2, NULL);
 	char err[ERRLEN];
 	luaL_argcheck(L, g >= 0 && g <= 0x7fffffff, 1, "not an IOMMU group number");
-	return ok(L, vfio_check_dev(devroot, (int)g, err, sizeof err), err);
+	return host_ok(L, vfio_check_dev(devroot, (int)g, err, sizeof err), err);
 }
 
 /* group(root, n) -> { {addr=, driver=, bridge=, viable=}, ... } sorted by address */
@@ -124,7 +108,7 @@ static int lvfio_group(lua_State *L)
 	luaL_argcheck(L, g >= 0 && g <= 0x7fffffff, 2, "not an IOMMU group number");
 	int rc = vfio_group(root, (int)g, (struct vfio_member **)&b->mem, &n, err, sizeof err);
 	if (rc < 0)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	const struct vfio_member *m = b->mem;
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
@@ -148,7 +132,7 @@ static int lvfio_in_use(lua_State *L)
 	size_t n;
 	int rc = vfio_in_use(root, proc, addr, (struct vfio_use **)&b->mem, &n, err, sizeof err);
 	if (rc < 0)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	const struct vfio_use *u = b->mem;
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
@@ -168,7 +152,7 @@ static int lvfio_iommu_group(lua_State *L)
 	char err[ERRLEN];
 	int g = vfio_iommu_group(root, addr, err, sizeof err);
 	if (g < 0)
-		return fail(L, g, err);
+		return host_fail(L, g, err);
 	lua_pushinteger(L, g);
 	return 1;
 }
@@ -191,7 +175,7 @@ static int lvfio_memlock(lua_State *L)
 	luaL_argcheck(L, need >= 0, 1, "negative size");
 	int rc = vfio_memlock((unsigned long long)need, raise, &ml, err, sizeof err);
 	if (rc < 0 && rc != -ENOMEM && rc != -EPERM)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	lua_createtable(L, 0, 6);
 	set_bool(L, "ok", ml.ok);
 	set_bool(L, "raised", ml.raised);
@@ -206,7 +190,7 @@ static int lvfio_memlock(lua_State *L)
 static int lvfio_modprobe(lua_State *L)
 {
 	char err[ERRLEN];
-	return ok(L, vfio_modprobe(NULL, err, sizeof err), err);
+	return host_ok(L, vfio_modprobe(NULL, err, sizeof err), err);
 }
 
 /* module_loaded(root) -> boolean */
@@ -222,7 +206,7 @@ static int lvfio_restore(lua_State *L)
 	const char *root = luaL_optstring(L, 1, NULL), *addr = check_addr(L, 2);
 	const char *drv = luaL_optstring(L, 3, ""), *ovr = luaL_optstring(L, 4, "");
 	char err[ERRLEN];
-	return ok(L, vfio_restore(root, addr, drv, ovr, err, sizeof err), err);
+	return host_ok(L, vfio_restore(root, addr, drv, ovr, err, sizeof err), err);
 }
 
 /* set_autoprobe(root, pf, boolean) -> true | nil, message, errno */
@@ -231,7 +215,7 @@ static int lvfio_set_autoprobe(lua_State *L)
 	const char *root = luaL_optstring(L, 1, NULL), *pf = check_addr(L, 2);
 	char err[ERRLEN];
 	luaL_checktype(L, 3, LUA_TBOOLEAN);
-	return ok(L, sriov_set_autoprobe(root, pf, lua_toboolean(L, 3), err, sizeof err), err);
+	return host_ok(L, sriov_set_autoprobe(root, pf, lua_toboolean(L, 3), err, sizeof err), err);
 }
 
 /* set_numvfs(root, pf, n [, autoprobe]) -> true | nil, message, errno
@@ -243,7 +227,7 @@ static int lvfio_set_numvfs(lua_State *L)
 	int ap = lua_isnoneornil(L, 4) ? -1 : lua_toboolean(L, 4);
 	char err[ERRLEN];
 	luaL_argcheck(L, n >= 0 && n <= 65535, 3, "VF count out of range");
-	return ok(L, sriov_set_numvfs(root, pf, (int)n, ap, err, sizeof err), err);
+	return host_ok(L, sriov_set_numvfs(root, pf, (int)n, ap, err, sizeof err), err);
 }
 
 /* sriov(root, pf) -> {numvfs=, totalvfs=, autoprobe=} | nil, message, errno;
@@ -255,7 +239,7 @@ static int lvfio_sriov(lua_State *L)
 	char err[ERRLEN];
 	int rc = vfio_sriov_read(root, pf, &num, &total, &ap, err, sizeof err);
 	if (rc < 0)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	lua_createtable(L, 0, 3);
 	set_int(L, "numvfs", num);
 	set_int(L, "totalvfs", total);
@@ -272,7 +256,7 @@ static int lvfio_state(lua_State *L)
 	char err[ERRLEN];
 	int rc = vfio_state(root, addr, &st, err, sizeof err);
 	if (rc < 0)
-		return fail(L, rc, err);
+		return host_fail(L, rc, err);
 	lua_createtable(L, 0, 2);
 	set_str(L, "driver", st.driver);
 	set_str(L, "override", st.override);

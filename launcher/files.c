@@ -80,6 +80,35 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
 	return 0;
 }
 
+int file_create(const char *path, const char *data, size_t len, mode_t mode, char *err,
+                size_t errlen)
+{
+	char dir[PATH_MAX];
+	int fd, rc;
+
+	if (sysfs_writes_forbidden())
+		return fail(err, errlen, -EROFS, "create (a print-only run changes nothing)", path);
+	/* O_EXCL refuses an existing file and a link alike; O_NOFOLLOW says so twice. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "create", path);
+	rc = write_all(fd, data, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(path);           /* ours: O_EXCL created it */
+		return fail(err, errlen, rc, "create", path);
+	}
+	parent_of(path, dir, sizeof dir);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
 int file_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen)
 {
 	struct stat sb;

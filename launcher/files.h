@@ -14,6 +14,11 @@
 int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
                       char *err, size_t errlen);
 
+/* A new file at path holding data (O_EXCL: never an existing file, never through a link),
+ * fsync'd with its directory. -EEXIST when path exists; -EROFS once host writes are forbidden. */
+int file_create(const char *path, const char *data, size_t len, mode_t mode, char *err,
+                size_t errlen);
+
 /* The whole of a regular file of at most max bytes (O_NOFOLLOW: a planted link is refused),
  * NUL-terminated, malloc'd into *data. -EFBIG when larger, -EINVAL when not a regular file. */
 int file_read(const char *path, size_t max, char **data, size_t *len, char *err, size_t errlen);

@@ -137,3 +137,19 @@ int host_pcall(lua_State *L, int nargs, int nresults)
 	lua_pop(L, 1);
 	return -1;
 }
+
+int host_fail(lua_State *L, int rc, const char *msg)
+{
+	luaL_pushfail(L);
+	lua_pushstring(L, msg);
+	lua_pushinteger(L, -rc);
+	return 3;
+}
+
+int host_ok(lua_State *L, int rc, const char *msg)
+{
+	if (rc < 0)
+		return host_fail(L, rc, msg);
+	lua_pushboolean(L, 1);
+	return 1;
+}

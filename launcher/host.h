@@ -15,6 +15,11 @@ lua_State *host_new(void);
  * let through), print it with its traceback as an internal error and return -1. */
 int host_pcall(lua_State *L, int nargs, int nresults);
 
+/* For the bindings: a host failure returned as Lua's own libraries return one — nil, the
+ * message, errno (rc is -errno) — and host_ok: true, or that failure when rc < 0. */
+int host_fail(lua_State *L, int rc, const char *msg);
+int host_ok(lua_State *L, int rc, const char *msg);
+
 /* The C cores (bind_*.c). */
 int luaopen_core_fs(lua_State *L);
 int luaopen_core_journal(lua_State *L);

@@ -15,6 +15,7 @@
 
 #include "journal.h"
 #include "errbuf.h"
+#include "files.h"
 #include "sysfs.h"
 
 #define MAGIC "vflaunch-journal 1"
@@ -591,46 +592,14 @@ static int fail(char *err, size_t errlen, int rc, const char *path)
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* A new name (or a rename) is durable only once its directory is synced. Best effort. */
-static void sync_dir(const char *path)
-{
-	char dir[JOURNAL_PATHLEN];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
-	         slash ? path : ".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 int journal_save(const struct journal *j, char *err, size_t errlen)
 {
-	char tmp[JOURNAL_PATHLEN + 8];
 	char *text = NULL;
 	size_t len = 0;
-	int fd, rc;
+	int rc;
 
 	if (sysfs_writes_forbidden())
 		return forbidden(j->path, "saved", err, errlen);
-	if ((rc = sysfs_path(tmp, sizeof tmp, "%s.tmp", j->path)) < 0)
-		return fail(err, errlen, rc, j->path);
 	if ((rc = render(j, &text, &len)) < 0)
 		return fail(err, errlen, rc, j->path);
 	/* Never a file the next load would refuse. */
@@ -640,54 +609,24 @@ int journal_save(const struct journal *j, char *err, size_t errlen)
 		              j->count);
 		return -EFBIG;
 	}
-	/* O_NOFOLLOW: /run is shared; a planted link must not redirect a root-owned write. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		free(text);
-		return fail(err, errlen, -errno, tmp);
-	}
-	rc = write_all(fd, text, len);
+	/* Temp file, fsync, rename, directory fsync (files.c); no link is followed in /run. */
+	rc = file_write_atomic(j->path, text, len, 0600, err, errlen);
 	free(text);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, j->path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		return fail(err, errlen, rc, tmp);
-	}
-	sync_dir(j->path);
-	return 0;
+	return rc;
 }
 
 int journal_create(struct journal *j, const char *path, char *err, size_t errlen)
 {
-	int fd, rc;
+	int rc;
 
 	memset(j, 0, sizeof *j);
 	if (!path || (rc = sysfs_path(j->path, sizeof j->path, "%s", path)) < 0)
 		return fail(err, errlen, -ENAMETOOLONG, path ? path : "(null)");
 	if (sysfs_writes_forbidden())
 		return forbidden(path, "created", err, errlen);
-	/* O_EXCL: a journal is never overwritten, and no link at path is followed (O_EXCL
-	 * refuses one, O_NOFOLLOW says so twice). 0600: it names a root tool's devices. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail(err, errlen, -errno, path);
-	/* Written at once: its existence says a launch began. */
-	rc = write_all(fd, MAGIC "\n", strlen(MAGIC "\n"));
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(path);           /* ours: O_EXCL created it */
-		return fail(err, errlen, rc, path);
-	}
-	sync_dir(path);
-	return 0;
+	/* Written at once: its existence says a launch began. Never over an existing file, never
+	 * through a link; 0600: it names a root tool's devices. */
+	return file_create(path, MAGIC "\n", strlen(MAGIC "\n"), 0600, err, errlen);
 }
 
 /* ---- Giving back ---- */

@@ -115,7 +115,8 @@ int sysfs_read_long(const char *path, long *value)
 
 	if (n < 0)
 		return n;
-	if (n == 0)
+	/* A NUL inside the value would end strtol's text early and hide the rest ("7\0junk"). */
+	if (n == 0 || memchr(buf, '\0', (size_t)n))
 		return -EINVAL;
 	/* Base 0 would read "010" as octal; sysfs prints decimal or 0x-prefixed hex only. */
 	const char *digits = buf;
@@ -125,15 +126,20 @@ int sysfs_read_long(const char *path, long *value)
 		digits = buf + 2;
 		base = 16;
 	}
-	/* strtol would skip blanks and take a sign after "0x": neither is sysfs's form. */
-	if (!isxdigit((unsigned char)digits[0]) && !(base == 10 && digits[0] == '-'))
-		return -EINVAL;
+	/* Only digits of the base after the prefix (and a '-' first in decimal): strtol would skip
+	 * blanks, take a sign after "0x", and a second "0x" after the first ("0X0X9" is 9). */
+	const char *p = digits + (base == 10 && digits[0] == '-');
+	if (!*p)
+		return -EINVAL;         /* no digit at all */
+	for (; *p; p++)
+		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
+			return -EINVAL;
 	errno = 0;
 	v = strtol(digits, &end, base);
-	if (errno == ERANGE)
-		return -ERANGE;
 	if (end == digits || *end != '\0')
 		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
 	*value = v;
 	return 0;
 }

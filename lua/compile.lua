@@ -37,25 +37,18 @@ function M.check(m, inventory)
   return profile, errors
 end
 
--- A launch's name: the machine's, else the script's file name without ".lua".
-local NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
+-- A launch's name: the machine's, else the script's file name without ".lua", made into a name
+-- (letters, digits, '.', '_', '-'; others become '-'; at most 64, starting with a letter or digit).
 function M.default_name(script)
-  local base = script:match("([^/]+)$") or script
-  return (base:gsub("%.lua$", ""))
+  local base = (script:match("([^/]+)$") or script):gsub("%.lua$", "")
+  local name = base:gsub("[^A-Za-z0-9_.-]", "-"):gsub("^[^A-Za-z0-9]+", ""):sub(1, 64)
+  return name ~= "" and name or "guest"
 end
 
 -- The name of machine m (nil: a script that defines none) launched from script.
 function M.launch_name(m, script)
   if m and m.name ~= nil then return m.name end
-  local name = M.default_name(script)
-  if #name > 64 or not name:match(NAME) then
-    util.fail(string.format("%s: the launch name defaults to the script's file name, '%s', " ..
-      "which is not a name vflaunch can use (1-64 letters, digits, '.', '_', '-', starting " ..
-      "with a letter or digit): give the machine one (vf.machine{ name = \"...\" })",
-      m and m.where or script, name))
-  end
-  return name
+  return M.default_name(script)
 end
 
 -- The plan of machine m: raises with every problem at once.

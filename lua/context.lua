@@ -135,7 +135,11 @@ function Context:fail(rec)
   for line in (rec.message or ""):gmatch("[^\n]+") do lines[#lines + 1] = line end
   local launching = self.command == "run" and self.action == "launch"
   if launching and self.stage ~= "started" then
-    local sentence, ok = self:rollback()
+    local done, sentence, ok = pcall(self.rollback, self)
+    if not done then -- the give-back itself failed: say so, never claim anything
+      sentence, ok = "giving back failed: " .. (util.status_of(sentence) and sentence.message or
+        tostring(sentence)) .. "; run 'vflaunch restore'", false
+    end
     lines[#lines + 1] = "nothing was started; " .. (sentence or "nothing on the host was changed")
     if not ok then status = util.EXIT.HOST end
   end

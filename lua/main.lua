@@ -22,14 +22,19 @@ local function capture(e)
     rec.message = e
     -- A Lua error inside vflaunch's own modules: say where in the script it was called, and
     -- that it is vflaunch's fault (or something the script changed that vflaunch owns).
-    if e:match("^lua/[%w_/]+%.lua:%d+: ") then
+    local at, module = e:match("^(.-)module '(.-)' not found:")
+    if module then -- one line, not the sixteen paths Lua lists
+      rec.message = string.format("%smodule '%s' not found: vflaunch's own modules are built " ..
+        "in, others are looked for in package.path (%s), never in the working directory", at,
+        module, package.path)
+    elseif e:match("^lua/[%w_/]+%.lua:%d+: ") then
       rec.message = string.format("%s: vflaunch could not carry out this call: %s (a bug in " ..
         "vflaunch, or the script changed something vflaunch owns)", util.where(2), e)
     end
   else
     local ok, text = pcall(tostring, e)
     if ok and type(text) == "string" and not text:match("^table: 0x") then
-      rec.message = text
+      rec.message = util.where(2) .. ": " .. text
     else
       rec.message = string.format("%s: the script raised a %s as its error, with no message",
         util.where(2), type(e))

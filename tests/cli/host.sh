@@ -3,7 +3,7 @@
 # refused with every problem at once and nothing changed, and --root never touching the real
 # host (no modprobe, no /dev outside DIR).
 
-mkhost "$tmp/h1"
+fk_host 82599 "$tmp/h1"
 expect "exec" 0 "" "$vf" --root "$tmp/h1" --qemu /bin/echo tests/cli/ports-only.lua
 grep -q -- "-device xio3130-downstream,id=dp2,bus=up1,addr=01.0,chassis=1,slot=3" "$tmp/out" && ok || bad "exec: echo did not get the argv"
 grep -q -- "-qmp unix:$tmp/h1/run/vflaunch/ports-only/qmp.sock,server=on,wait=off" "$tmp/out" && ok || bad "exec: no QMP socket in the argv"
@@ -23,7 +23,7 @@ mkdir -p "$tmp/h1/sys/bus/pci/drivers/ixgbevf" &&
 # An interface of the device is up with an address (the tree names this machine's loopback,
 # which is), and, with its groups gone, no IOMMU.
 mkdir -p "$vfdir/net/lo"
-treestate "$tmp/h1" >"$tmp/h1.before"
+fk_state "$tmp/h1" >"$tmp/h1.before"
 expect "device in use" 3 "host device 0002:81:10.0 is in use by the host: interface lo is up with address" \
 	"$vf" --root "$tmp/h1" --qemu /bin/echo "$tmp/one.lua"
 grep -q "nothing was started; nothing on the host was changed" "$tmp/err" && ok || bad "device in use: no word on the host"
@@ -33,13 +33,13 @@ expect "no IOMMU" 3 "the host has no IOMMU" "$vf" --root "$tmp/h1" --qemu /bin/e
 grep -q "is in use by the host" "$tmp/err" && ok || bad "no IOMMU: the other problem was not reported with it"
 rmdir "$tmp/h1/sys/kernel/iommu_groups" && mv "$tmp/h1/sys/kernel/iommu_groups.off" "$tmp/h1/sys/kernel/iommu_groups"
 rm -r "$vfdir/net"
-treestate "$tmp/h1" >"$tmp/h1.after"
+fk_state "$tmp/h1" >"$tmp/h1.after"
 check "refused launches: the tree is unchanged" cmp -s "$tmp/h1.before" "$tmp/h1.after"
 check "refused launches: no journal" test ! -e "$tmp/h1/run/vflaunch/one/journal"
 
 # D11: --root never loads a module or looks at the real /dev: a tree without vfio-pci is a
 # problem to report, and a missing DIR/dev/vfio/N is named under DIR.
-mkhost "$tmp/h2"
+fk_host 82599 "$tmp/h2"
 vfdir=$(readlink -f "$tmp/h2/sys/bus/pci/devices/0002:81:10.0")
 mkdir -p "$tmp/h2/sys/bus/pci/drivers/ixgbevf" &&
 	ln -sfn "$(realpath --relative-to="$vfdir" "$tmp/h2/sys/bus/pci/drivers/ixgbevf")" "$vfdir/driver"
@@ -55,7 +55,7 @@ expect "root: /dev under DIR" 3 "vfio group device: $tmp/h2/dev/vfio/$g: No such
 	"$vf" --root "$tmp/h2" --qemu /bin/echo "$tmp/two.lua"
 
 # A group with a member on a host driver: refused, naming the member, nothing changed.
-mkhost "$tmp/sg" shared-group
+fk_host shared-group "$tmp/sg"
 printf 'local vf = require "vflaunch"\nlocal m = vf.machine{}\nm:add("0000:03:10.4")\n' >"$tmp/grp.lua"
 expect "group not viable" 3 \
 	"grp.lua:3: device 'hostdev1': IOMMU group 12 of 0000:03:10.4 is not viable: 0000:04:00.0 (e1000e) is on a host driver" \

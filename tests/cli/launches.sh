@@ -5,7 +5,7 @@
 # host lock makes a second vflaunch wait. QEMU is tests/cli/fake-qemu.sh (it holds /dev/vfio/N
 # like QEMU), or a real QEMU for the QMP stop.
 
-mkhost "$tmp/lh"
+fk_host 82599 "$tmp/lh"
 export FAKE_QEMU_ROOT="$tmp/lh" FAKE_QEMU_LOG="$tmp/fq.log"
 state=$tmp/lh/run/vflaunch
 # wait_for FILE PATTERN: up to 10 s for a line in FILE.
@@ -23,7 +23,7 @@ guest() { # guest NAME ADDR...: a script for a machine NAME with those devices
 }
 guest guest-a 0002:81:10.0 0002:81:10.2
 guest guest-b 0002:81:10.2 0002:81:10.4
-treestate "$tmp/lh" >"$tmp/lh.before"
+fk_state "$tmp/lh" >"$tmp/lh.before"
 
 "$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/guest-a.lua" >"$tmp/a.out" 2>&1 &
 apid=$!
@@ -75,7 +75,7 @@ expect "stop" 0 "guest-a: QEMU has exited" "$vf" --root "$tmp/lh" stop guest-a -
 grep -q TERM "$FAKE_QEMU_LOG" && ok || bad "stop: QEMU got no SIGTERM"
 wait "$apid"
 check "stop: the record is gone" test ! -e "$state/guest-a"
-treestate "$tmp/lh" >"$tmp/lh.after"
+fk_state "$tmp/lh" >"$tmp/lh.after"
 check "stop: the tree is as before" cmp -s "$tmp/lh.before" "$tmp/lh.after"
 expect "stop unknown" 3 "no launch named 'guest-a'" "$vf" --root "$tmp/lh" stop guest-a
 
@@ -191,3 +191,13 @@ if command -v qemu-system-aarch64 >/dev/null 2>&1; then
 	wait "$qpid"
 	check "stop over QMP: the record is gone" test ! -e "$state/q"
 fi
+
+# D22: the state directory must be vflaunch's alone: refused when others could write it or when
+# it is a symlink, with the fix, before anything changes.
+fk_host 82599 "$tmp/sd"
+mkdir -m 0777 "$tmp/sd/run/vflaunch"
+expect "state dir writable by others" 3 "state directory: $tmp/sd/run/vflaunch is owned by uid 0 with mode 0777; it must belong to uid 0 and be writable by no one else" \
+	"$vf" --root "$tmp/sd" --qemu /bin/true tests/cli/ports-only.lua
+rmdir "$tmp/sd/run/vflaunch" && mkdir -m 0700 "$tmp/elsewhere" && ln -s "$tmp/elsewhere" "$tmp/sd/run/vflaunch"
+expect "state dir a symlink" 3 "$tmp/sd/run/vflaunch is a symlink" "$vf" --root "$tmp/sd" --qemu /bin/true tests/cli/ports-only.lua
+check "state dir a symlink: nothing written through it" test -z "$(ls "$tmp/elsewhere")"

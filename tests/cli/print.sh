@@ -30,16 +30,16 @@ done
 
 # Print-only runs write nothing, even against a tree where a launch would bind: no state
 # directory, no journal, the tree as it was.
-mkhost "$tmp/ro"
+fk_host 82599 "$tmp/ro"
 vfdir=$(readlink -f "$tmp/ro/sys/bus/pci/devices/0002:81:10.0")
 mkdir -p "$tmp/ro/sys/bus/pci/drivers/ixgbevf"
 ln -sfn "$(realpath --relative-to="$vfdir" "$tmp/ro/sys/bus/pci/drivers/ixgbevf")" "$vfdir/driver"
-treestate "$tmp/ro" >"$tmp/ro.before"
+fk_state "$tmp/ro" >"$tmp/ro.before"
 printf 'local vf = require "vflaunch"\nlocal m = vf.machine{}\nm:add("0002:81:10.0")\n' >"$tmp/one.lua"
 for a in -n -t --json; do
 	expect "print-only $a on a tree" 0 "" "$vf" --sysfs "$tmp/ro/sys" $a "$tmp/one.lua"
 done
-treestate "$tmp/ro" >"$tmp/ro.after"
+fk_state "$tmp/ro" >"$tmp/ro.after"
 check "print-only: the tree is unchanged" cmp -s "$tmp/ro.before" "$tmp/ro.after"
 check "print-only: no state written" test ! -e "$tmp/ro/run/vflaunch"
 # D9: the C cores are not reachable from a script, and even a core call could not write during
@@ -58,7 +58,7 @@ relink() { # relink DIR ADDR DRIVER: the device's driver link names DRIVER
 	ln -sfn "$(realpath --relative-to="$d" "$1/sys/bus/pci/drivers/$3")" "$d/driver"
 }
 for name in "$(printf 'ev\033[2Jil')" "$(printf 'ev\nFAKE 0000:00:00.0')" "$(printf 'drv\377x')"; do
-	rm -rf "$tmp/esc" && mkhost "$tmp/esc" && relink "$tmp/esc" 0002:81:10.2 "$name"
+	rm -rf "$tmp/esc" && fk_host 82599 "$tmp/esc" && relink "$tmp/esc" 0002:81:10.2 "$name"
 	for a in "" --json; do
 		expect "list $a: a hostile driver name" 3 "0002:81:10.2/driver: the link does not name a kernel driver" \
 			"$vf" list $a --sysfs "$tmp/esc/sys"

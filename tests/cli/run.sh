@@ -36,28 +36,16 @@ expect() {
 	ok
 }
 
-# A host tree for launches: DIR/sys from mksimhost HOST, DIR/dev/vfio/N for every IOMMU group,
-# DIR/run. Usage: mkhost DIR [HOST]
-mkhost() {
-	mkdir -p "$1/sys" "$1/dev/vfio" "$1/run" && "$mksimhost" "${2:-82599}" "$1/sys" || return 1
-	for g in "$1"/sys/kernel/iommu_groups/*; do : >"$1/dev/vfio/${g##*/}"; done
-	: >"$1/dev/vfio/vfio"
-}
-
-# What "nothing changed" means for a tree: every device's driver, override and VF count.
-treestate() {
-	for d in "$1"/sys/bus/pci/devices/*; do
-		drv=-; [ -e "$d/driver" ] && drv=$(basename "$(readlink "$d/driver")")
-		printf '%s %s %s %s %s\n' "${d##*/}" "$drv" "$(cat "$d/driver_override" 2>/dev/null)" \
-			"$(cat "$d/sriov_numvfs" 2>/dev/null)" "$(cat "$d/sriov_drivers_autoprobe" 2>/dev/null)"
-	done
-}
+# Host trees for launches (fk_host HOST DIR: DIR/sys, DIR/dev/vfio/N, DIR/run) and their state
+# (fk_state DIR: every device's driver and override, every PF's VF count and autoprobe).
+VFLAUNCH=$vf MKSIMHOST=$mksimhost FK_SO=$fakekernel
+. "$dir/fklib.sh"
 
 # JSON validity: one document, strict (jq).
 is_json() { jq -e . "$1" >/dev/null 2>&1 && [ "$(jq -s length "$1" 2>/dev/null)" = 1 ]; }
 
 cd "$top" || exit 1
-for part in usage script print host launches signals kernel; do
+for part in usage script print host launches signals kernel dist; do
 	. "$dir/$part.sh"
 done
 

@@ -30,7 +30,7 @@ check "error {status=0}: the simulated tree is removed" test -z "$(ls "$tmp/simt
 printf 'error({status = 126, message = "forged"})\n' >"$tmp/st126.lua"
 expect "error {status=126}" 1 "" "$vf" --simulate "$tmp/st126.lua"
 printf 'error(setmetatable({}, {__tostring = function() return "told by __tostring" end}))\n' >"$tmp/ts.lua"
-expect "error with __tostring" 1 "^vflaunch: told by __tostring$" "$vf" --simulate "$tmp/ts.lua"
+expect "error with __tostring" 1 "^vflaunch: $tmp/ts.lua:1: told by __tostring$" "$vf" --simulate "$tmp/ts.lua"
 printf 'local ok, e = pcall(require("vflaunch").machine, {bogus = 1})\ne.status = 0\nerror(e, 0)\n' >"$tmp/rethrow.lua"
 expect "a caught error rethrown keeps its status" 1 "rethrow.lua:1: machine: unknown option 'bogus'" "$vf" --simulate "$tmp/rethrow.lua"
 

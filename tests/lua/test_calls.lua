@@ -11,18 +11,9 @@ local validate = require "vflaunch.validate"
 
 local T = {}
 
-local function vfs(vf, n)
-  return table.move(vf.vfs { vendor = 0x8086, device = 0x10fb }, 1, n, 1, {})
-end
+local vfs = t.vfs
 
--- One line, at this file's line, without vflaunch's own files in it.
-local function refused(substrings, f, ...)
-  local msg = t.checkerror(substrings, f, ...)
-  assert(msg:find("^tests/lua/test_calls%.lua:%d+: "), "not at the test's line: " .. msg)
-  assert(not msg:find("\n"), "more than one line: " .. msg)
-  assert(not msg:find("lua/%a+%.lua"), "vflaunch's internals leak: " .. msg)
-  return msg
-end
+local refused = t.refused
 
 local function machine(spec)
   local m = topology.machine(spec or { options = { "gic-version=3" } })

@@ -6,14 +6,7 @@ local t = dofile(arg[0]:match("^(.*)/") .. "/testlib.lua")
 
 local T = {}
 
--- One line, at this file's line, without vflaunch's own files in it.
-local function refused(substrings, f, ...)
-  local msg = t.checkerror(substrings, f, ...)
-  assert(msg:find("^tests/lua/test_inventory%.lua:%d+: "), "not at the test's line: " .. msg)
-  assert(not msg:find("\n"), "more than one line: " .. msg)
-  assert(not msg:find("lua/%a+%.lua"), "vflaunch's internals leak: " .. msg)
-  return msg
-end
+local refused = t.refused
 
 -- D15: filter values of the wrong type are errors that say what is wanted; free devices.
 function T.test_find_filter_types()

@@ -9,19 +9,9 @@ local topology = require "vflaunch.topology"
 
 local T = {}
 
-local function vfs(vf, n)
-  return table.move(vf.vfs { vendor = 0x8086, device = 0x10fb }, 1, n, 1, {})
-end
+local vfs = t.vfs
 
--- A bad call: one line, at this file's line, without vflaunch's own files in it.
-local function refused(substrings, f, ...)
-  local msg = t.checkerror(substrings, f, ...)
-  assert(msg:find("^tests/lua/test_values%.lua:%d+: "), "not at the test's line: " .. msg)
-  assert(not msg:find("\n"), "more than one line: " .. msg)
-  assert(not msg:find("lua/topology.lua", 1, true) and not msg:find("lua/machines.lua", 1, true),
-    "vflaunch's internals leak: " .. msg)
-  return msg
-end
+local refused = t.refused
 
 -- Not a tail call: the error must name this file's line, not testlib's.
 local function machine(spec)

@@ -18,6 +18,23 @@ function M.checkerror(substrings, f, ...)
   return msg
 end
 
+-- A bad call refused as a script's author sees it: one line, at the calling test file's line,
+-- with none of vflaunch's own files in it. Returns the message.
+function M.refused(substrings, f, ...)
+  local msg = M.checkerror(substrings, f, ...)
+  local file = debug.getinfo(2, "S").source:gsub("^@", "")
+  local at = msg:sub(1, #file + 1) == file .. ":" and msg:match("^:%d+: ", #file + 1)
+  assert(at, "not at the test's line (" .. file .. "): " .. msg)
+  assert(not msg:find("\n"), "more than one line: " .. msg)
+  assert(not msg:sub(#file + 1):find("lua/%a+%.lua"), "vflaunch's internals leak: " .. msg)
+  return msg
+end
+
+-- The first n VFs of the simulated host's 82599 ports.
+function M.vfs(vf, n)
+  return table.move(vf.vfs { vendor = 0x8086, device = 0x10fb }, 1, n, 1, {})
+end
+
 function M.eq(got, want, what)
   if got ~= want then
     error(string.format("%s: got %s, want %s", what or "value", tostring(got), tostring(want)), 2)

@@ -11,17 +11,13 @@
 //   - failed on request: fk_fail(substring of KEY, skip, count, errno or FK_SHORT) fails
 //     `count` matching writes (-1: all) after skipping `skip`, with that errno or, for
 //     FK_SHORT, by writing one byte less (a short write) and changing nothing;
-//   - otherwise given the kernel's effect, which a fake tree cannot have by itself:
-//       driver_override      the file holds the value without its newline, "(null)" if empty;
-//       drivers/NAME/unbind  removes the device's driver link (ENODEV if not bound to NAME);
-//       drivers_probe        an unbound device gets a driver link: its override when set and
-//                            that driver exists, else its native driver (the one it had when
-//                            the tree was built, or fk_native()); fk.refuse names a driver
-//                            whose probe binds nothing (the write still succeeds, as in Linux)
-//                            or, when fk.instead is set, binds that driver (a race);
-//       sriov_numvfs         EBUSY between two non-zero counts, ERANGE above sriov_totalvfs;
-//                            VF directories are NOT created or removed;
-//       anything else        the file holds the value.
+//   - otherwise given the kernel's effect (tests/tools/fakekernel-core.h, shared with the
+//     LD_PRELOAD shim build/fakekernel.so): driver_override, drivers/NAME/unbind,
+//     drivers_probe (the override, else the native driver: the one the device had when the
+//     tree was built, or fk_native()), sriov_numvfs (EBUSY, ERANGE; VF directories are NOT
+//     created or removed), anything else holds the value. fk.refuse names a driver whose
+//     probe binds nothing (the write still succeeds, as in Linux) or, when fk.instead is
+//     set, binds that driver (a race).
 // Writes elsewhere (the journal, cmocka's output) go to the real write().
 #ifndef VFLAUNCH_TEST_FAKEKERNEL_H
 #define VFLAUNCH_TEST_FAKEKERNEL_H
@@ -40,20 +36,18 @@
 #include "simhost.h"
 #include "sysfs.h"
 
-#define FK_SHORT (-1)
-#define FK_LOGMAX 64
+/* A path or log line that does not fit fails the test: a cut path would name another file. */
+#define FK_CHECK(cond) assert_true(cond)
+#include "../tools/fakekernel-core.h"
 
-struct fk_native {
-	char addr[16];
-	char driver[64];
-};
+#define FK_LOGMAX 64
+#define fk_fmt fkc_fmt
 
 static struct {
 	char base[PATH_MAX], sys[PATH_MAX], dev[PATH_MAX], proc[PATH_MAX], run[PATH_MAX];
 	char log[FK_LOGMAX][192];
 	size_t nlog;
-	const char *fail_match;
-	int fail_skip, fail_count, fail_errno;
+	struct fk_failrule fail;
 	const char *refuse, *instead;
 	struct fk_native native[256];
 	size_t nnative;
@@ -62,6 +56,7 @@ static struct {
 ssize_t __real_write(int fd, const void *buf, size_t n);
 int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
 
 /* sysfs ignores O_TRUNC (a store method sees only the write); a plain file would lose its
  * value at open, before a failing write could leave it alone. */
@@ -81,27 +76,9 @@ int __wrap_open(const char *path, int flags, ...)
 	return __real_open(path, flags, mode);
 }
 
-/* snprintf that aborts the test on truncation: a cut path would name another file. */
-static void fk_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void fk_fmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < size);
-}
-ssize_t __wrap_write(int fd, const void *buf, size_t n);
-
 static void fk_fail(const char *match, int skip, int count, int err)
 {
-	fk.fail_match = match;
-	fk.fail_skip = skip;
-	fk.fail_count = count;
-	fk.fail_errno = err;
+	fk.fail = (struct fk_failrule){ match, skip, count, err };
 }
 
 static void fk_native(const char *addr, const char *driver)
@@ -117,36 +94,22 @@ static void fk_native(const char *addr, const char *driver)
 	}
 }
 
-static const char *native_of(const char *addr)
+/* The kernel's view of the fixture's state, for the shared effect code. */
+static struct fk_kernel fk_kernel(void)
 {
-	for (size_t i = 0; i < fk.nnative; i++)
-		if (strcmp(fk.native[i].addr, addr) == 0)
-			return fk.native[i].driver;
-	return "";
+	return (struct fk_kernel){ fk.sys, fk.refuse, fk.instead, fk.native, fk.nnative, 0 };
 }
 
 /* The device's current driver link name, "" when unbound. */
 static const char *fk_driver(const char *addr)
 {
-	static char name[64];
-	char path[PATH_MAX];
-
-	fk_fmt(path, sizeof path, "%s/bus/pci/devices/%s/driver", fk.sys, addr);
-	if (sysfs_link_name(path, name, sizeof name) < 0)
-		name[0] = '\0';
-	return name;
+	return fkc_driver(fk.sys, addr);
 }
 
 /* A device attribute's text, "" when unreadable. */
 static const char *fk_attr(const char *addr, const char *attr)
 {
-	static char value[256];
-	char path[PATH_MAX];
-
-	fk_fmt(path, sizeof path, "%s/bus/pci/devices/%s/%s", fk.sys, addr, attr);
-	if (sysfs_read(path, value, sizeof value) < 0)
-		value[0] = '\0';
-	return value;
+	return fkc_attr(fk.sys, addr, attr);
 }
 
 static int fk_put(const char *path, const char *text)
@@ -193,126 +156,26 @@ static int fk_teardown(void)
 	return rmtree(fk.base) < 0 ? -1 : 0;
 }
 
-static void fk_log(const char *key, const char *buf, size_t n, int failed)
+static void fk_log(void *ctx, const char *line)
 {
-	char *out;
-	size_t k;
+	size_t n = strlen(line);
 
+	(void)ctx;
 	if (fk.nlog >= FK_LOGMAX)
 		return;
-	out = fk.log[fk.nlog++];
-	fk_fmt(out, sizeof fk.log[0], "%s=", key);
-	k = strlen(out);
-	for (size_t i = 0; i < n && k + 3 < sizeof fk.log[0]; i++) {
-		if (buf[i] == '\n') {
-			out[k++] = '\\';
-			out[k++] = 'n';
-		} else {
-			out[k++] = buf[i];
-		}
-	}
-	out[k] = '\0';
-	if (failed)
-		fk_fmt(out + k, sizeof fk.log[0] - k, " !fail");
-}
-
-/* Effects, as the kernel's store methods have them. 0, or an errno to fail with. */
-static int fk_effect(int fd, const char *key, const char *path, const char *value)
-{
-	char dev[PATH_MAX], link[PATH_MAX], target[PATH_MAX], text[80];
-	const char *base = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
-
-	if (strcmp(key, "drivers_probe") == 0) {
-		const char *drv;
-		fk_fmt(dev, sizeof dev, "%s/bus/pci/devices/%s", fk.sys, value);
-		if (access(dev, F_OK) < 0)
-			return ENODEV;
-		if (fk_driver(value)[0])
-			return 0;
-		drv = fk_attr(value, "driver_override");
-		drv = strcmp(drv, "(null)") && drv[0] ? drv : native_of(value);
-		if (fk.refuse && !strcmp(fk.refuse, drv))
-			drv = fk.instead ? fk.instead : "";
-		fk_fmt(target, sizeof target, "%s/bus/pci/drivers/%s", fk.sys, drv);
-		if (!drv[0] || access(target, F_OK) < 0)
-			return 0;
-		fk_fmt(link, sizeof link, "%s/driver", dev);
-		if (symlink(target, link) < 0 || !realpath(dev, link))
-			return errno;
-		fk_fmt(target, sizeof target, "%s/bus/pci/drivers/%s/%s", fk.sys, drv, value);
-		return symlink(link, target) < 0 ? errno : 0;
-	}
-	if (strcmp(base, "unbind") == 0) {
-		char drv[64];
-		fk_fmt(drv, sizeof drv, "%.*s", (int)(base - 1 - key - 8), key + 8);
-		if (strcmp(fk_driver(value), drv) != 0)
-			return ENODEV;
-		fk_fmt(link, sizeof link, "%s/bus/pci/devices/%s/driver", fk.sys, value);
-		fk_fmt(target, sizeof target, "%s/bus/pci/drivers/%s/%s", fk.sys, drv, value);
-		unlink(target);
-		return unlink(link) < 0 ? errno : 0;
-	}
-	if (strcmp(base, "sriov_numvfs") == 0) {
-		char addr[16];
-		long cur, total, n = strtol(value, NULL, 10);
-		fk_fmt(addr, sizeof addr, "%.*s", (int)(base - 1 - key), key);
-		cur = strtol(fk_attr(addr, "sriov_numvfs"), NULL, 10);
-		total = strtol(fk_attr(addr, "sriov_totalvfs"), NULL, 10);
-		if (n > total)
-			return ERANGE;
-		if (cur && n && cur != n)
-			return EBUSY;
-	}
-	fk_fmt(text, sizeof text, "%s\n", strcmp(base, "driver_override") || value[0] ? value : "(null)");
-	(void)path;
-	return ftruncate(fd, 0) < 0 || pwrite(fd, text, strlen(text), 0) < 0 ? errno : 0;
+	n = n < sizeof fk.log[0] - 1 ? n : sizeof fk.log[0] - 1;
+	memcpy(fk.log[fk.nlog], line, n);
+	fk.log[fk.nlog++][n] = '\0';
 }
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
-	char proc[64], path[PATH_MAX], key[PATH_MAX], value[80];
-	size_t len = strlen(fk.sys);
-	ssize_t got;
+	char path[PATH_MAX];
+	struct fk_kernel k = fk_kernel();
 
-	fk_fmt(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	got = fk.sys[0] ? readlink(proc, path, sizeof path - 1) : -1;
-	if (got < 0 || (size_t)got <= len || strncmp(path, fk.sys, len) != 0 || path[len] != '/')
+	if (!fkc_fd_path(&k, fd, path, sizeof path))
 		return __real_write(fd, buf, n);
-	path[got] = '\0';
-	/* KEY: below bus/pci/ as is; a device attribute as ADDR/attr. */
-	const char *rel = path + len + 1, *slash = strrchr(rel, '/');
-	if (strncmp(rel, "bus/pci/", 8) == 0) {
-		fk_fmt(key, sizeof key, "%s", rel + 8);
-	} else {
-		const char *p = slash;
-		while (p > rel && p[-1] != '/')
-			p--;
-		fk_fmt(key, sizeof key, "%s", p);
-	}
-	fk_fmt(value, sizeof value, "%.*s", (int)(n < sizeof value ? n : sizeof value - 1),
-	         (const char *)buf);
-	value[strcspn(value, "\n")] = '\0';   /* the kernel strips one trailing newline */
-
-	if (fk.fail_match && strstr(key, fk.fail_match) && fk.fail_count != 0) {
-		if (fk.fail_skip > 0) {
-			fk.fail_skip--;
-		} else {
-			if (fk.fail_count > 0)
-				fk.fail_count--;
-			fk_log(key, buf, n, 1);
-			if (fk.fail_errno == FK_SHORT)
-				return (ssize_t)n - 1;
-			errno = fk.fail_errno;
-			return -1;
-		}
-	}
-	int err = fk_effect(fd, key, path, value);
-	fk_log(key, buf, n, err != 0);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return (ssize_t)n;
+	return fkc_play(&k, &fk.fail, fd, path, buf, n, fk_log, NULL);
 }
 
 /* Compare the log with want (NULL-terminated); on mismatch print both, then fail. */

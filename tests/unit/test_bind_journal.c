@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Unit tests of bind_journal.c (vflaunch.core.journal) and of the journal_* path functions
-// still in vflaunch.core.vfio, driven by Lua chunks against a fake kernel.
+// Unit tests of bind_journal.c (the core's journal object), driven by Lua chunks against a
+// fake kernel.
 // LDWRAP: -Wl,--wrap=write -Wl,--wrap=open
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,7 +117,7 @@ static void test_bind_journal_host_failures(void **state)
 	set_global("LINK", link);
 	lua_ok("assert(J.create(P))\n"
 	       "local ok, msg, errno = J.create(P)\n"
-	       "assert(ok == nil and msg == P .. ': File exists' and errno == 17, msg)\n"
+	       "assert(ok == nil and msg == 'create: ' .. P .. ': File exists' and errno == 17, msg)\n"
 	       "ok, msg, errno = J.open('/dev/zero')\n"
 	       "assert(ok == nil and msg:find('not a regular file', 1, true) and errno == 22, msg)\n"
 	       "ok, msg, errno = J.open(LINK)\n"

@@ -183,6 +183,16 @@ static void test_sysfs_read_long(void **state)
 	assert_int_equal(sysfs_read_long(put(f, "h", " 5\n"), &v), -EINVAL);
 	assert_int_equal(sysfs_read_long(put(f, "i", "0x-5\n"), &v), -EINVAL);
 	assert_int_equal(sysfs_read_long(put(f, "j", "99999999999999999999999\n"), &v), -ERANGE);
+	/* Found by fuzzing: a NUL inside the value hid the rest ("PF 7/8 VFs" from "7\0garbage"),
+	 * and a malformed hex value out of range said ERANGE rather than EINVAL. */
+	FILE *fp = fopen(at(f, "k"), "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite("7\0garbage\n", 1, 10, fp), 10);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(sysfs_read_long(f->path, &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "l", "0X999999999999999999z\n"), &v), -EINVAL);
+	assert_int_equal(sysfs_read_long(put(f, "m", "0X0X9"), &v), -EINVAL); /* strtol took it: 9 */
+	assert_int_equal(sysfs_read_long(put(f, "n", "-\n"), &v), -EINVAL);
 	assert_int_equal(v, 5); /* untouched on error */
 	at(f, "nope");
 	assert_int_equal(sysfs_read_long(f->path, &v), -ENOENT);
