@@ -15,7 +15,8 @@
 
 #define PROC(r) ((r) ? (r) : "/proc")
 
-int proc_starttime(const char *procroot, pid_t pid, unsigned long long *start)
+/* Fields 3 (state) and 22 (start time) of /proc/PID/stat. */
+static int read_stat(const char *procroot, pid_t pid, char *state, unsigned long long *start)
 {
 	char path[PATH_MAX], buf[1024], *p;
 	int n;
@@ -31,6 +32,9 @@ int proc_starttime(const char *procroot, pid_t pid, unsigned long long *start)
 	if (!(p = strrchr(buf, ')')))
 		return -EINVAL;
 	p++;
+	while (*p == ' ')
+		p++;
+	*state = *p;
 	for (int field = 3; field < 22; field++) {
 		while (*p == ' ')
 			p++;
@@ -48,11 +52,23 @@ int proc_starttime(const char *procroot, pid_t pid, unsigned long long *start)
 	return 0;
 }
 
+int proc_starttime(const char *procroot, pid_t pid, unsigned long long *start)
+{
+	char state;
+
+	return read_stat(procroot, pid, &state, start);
+}
+
 int proc_alive(const char *procroot, pid_t pid, unsigned long long start)
 {
 	unsigned long long now;
+	char state;
 
-	return proc_starttime(procroot, pid, &now) == 0 && now == start;
+	/* A zombie has ended, its files are closed (a guest's /dev/vfio among them); only its
+	 * parent has not reaped it yet, and may not until later (a launcher that waits for its
+	 * children only now and then): it is not alive. */
+	return read_stat(procroot, pid, &state, &now) == 0 && now == start &&
+	       state != 'Z' && state != 'X';
 }
 
 void proc_comm(const char *procroot, pid_t pid, char *buf, size_t size)

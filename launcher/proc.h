@@ -13,7 +13,8 @@
  * -ENOENT (-ESRCH) when there is no such process. */
 int proc_starttime(const char *procroot, pid_t pid, unsigned long long *start);
 
-/* 1 when pid runs and started at start, 0 when it is gone or is another process now. */
+/* 1 when pid runs and started at start, 0 when it is gone, a zombie (ended, not reaped yet),
+ * or another process now. */
 int proc_alive(const char *procroot, pid_t pid, unsigned long long start);
 
 /* A process's command name (/proc/PID/comm), "" when unreadable. */

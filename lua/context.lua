@@ -111,9 +111,14 @@ function Context:rollback()
   end
   local held = core.sys.hold_signals(true) -- a give-back runs to its end
   local giveback = require "vflaunch.giveback"
-  local report = giveback.run(self, j, first)
+  local report = giveback.run(self, j, first, r)
   local sentence
-  if report.ok then
+  if report.ok and #report.kept > 0 then
+    sentence = "its changes were given back except what another guest still uses (" ..
+      giveback.summary(report) .. "): " .. table.concat(report.kept, "; ") ..
+      "; 'vflaunch restore " .. r.name .. "' gives " .. (#report.kept == 1 and "it" or "them") ..
+      " back once that guest is done"
+  elseif report.ok then
     sentence = "every change was given back (" .. giveback.summary(report) .. ")"
     if j:open_count() == 0 then r:done() end
   else

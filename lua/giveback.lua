@@ -3,7 +3,10 @@
 -- PF to its original VF count, newest first, devices before the counts that would remove them.
 -- The C side reads every result back from the kernel; only what it found restored is called
 -- given back. Before touching a launch that is not this run's own, nothing is written while
--- any of its devices is held by a live guest or open through /dev/vfio.
+-- any of its devices is held by a live guest or open through /dev/vfio. A PF's VF count is
+-- never changed while another guest uses one of its VFs (the change removes every VF of the
+-- PF, the kernel then blocks in the unbind and the guest loses them): that record is kept for
+-- a later restore, whoever gives back, and the rest goes back.
 local launches = require "vflaunch.launches"
 local util = require "vflaunch.util"
 
@@ -17,48 +20,55 @@ local function open(e)
   return e.state ~= "restored" and e.state ~= "gone"
 end
 
--- Why entries of journal j cannot be given back now: a list of sentences (empty: none).
--- except: the record whose own journal this is (its own pid is not a holder of its devices).
+-- Who uses host device addr now, other than the launch `except`: a sentence, or nil.
+local function user_of(ctx, addr, what, held, holders, except)
+  local r = held[addr]
+  if r and r ~= except and not (except and r.name == except.name) then
+    return string.format("%s%s is held by launch '%s' (%s)", addr, what, r.name, r:describe())
+  end
+  local d = ctx:host().by_address[addr]
+  local g = d and d.iommu_group
+  if g and holders[g] then
+    return string.format("%s%s: its IOMMU group %d is open by %s", addr, what, g,
+      launches.describe_holders(holders[g]))
+  end
+end
+
+-- Why the VF count of PF addr cannot change now (another guest uses one of its VFs): a
+-- sentence, or nil. except: the launch giving back (its own VFs are its to remove).
+function M.count_in_use(ctx, addr, except)
+  local held, holders = launches.held(ctx), launches.vfio_holders(ctx)
+  local pf = ctx:host().by_address[addr]
+  for _, vf in ipairs(pf and pf:vfs() or {}) do
+    local why = user_of(ctx, vf.address, string.format(" (a VF of %s, whose count would " ..
+      "change)", addr), held, holders, except)
+    if why then return why end
+  end
+end
+
+-- Why the device entries of journal j cannot be given back now: a list of sentences (empty:
+-- none). except: the record whose own journal this is (its own pid is not a holder of its
+-- devices). VF counts do not block: run() keeps those another guest needs.
 function M.blockers(ctx, j, except)
   local held, holders = launches.held(ctx), launches.vfio_holders(ctx)
-  local inv = ctx:host()
   local out = {}
-  local function check(addr, what)
-    local r = held[addr]
-    if r and r ~= except and not (except and r.name == except.name) then
-      out[#out + 1] = string.format("%s%s is held by launch '%s' (%s)", addr, what, r.name,
-        r:describe())
-      return
-    end
-    local d = inv.by_address[addr]
-    local g = d and d.iommu_group
-    if g and holders[g] then
-      out[#out + 1] = string.format("%s%s: its IOMMU group %d is open by %s", addr, what, g,
-        launches.describe_holders(holders[g]))
-    end
-  end
   for _, e in ipairs(j:entries()) do
-    if open(e) then
-      if e.kind == "sriov" then
-        local pf = inv.by_address[e.addr]
-        for _, vf in ipairs(pf and pf:vfs() or {}) do
-          check(vf.address, string.format(" (a VF of %s, whose count would change)", e.addr))
-        end
-      else
-        check(e.addr, "")
-      end
+    if open(e) and e.kind ~= "sriov" then
+      out[#out + 1] = user_of(ctx, e.addr, "", held, holders, except)
     end
   end
   return out
 end
 
--- Give back every open entry of j (from entry `first` on; default all). Returns a report: ok
--- (everything back and the journal saved), counts of restored / unchanged (already as before)
--- / gone entries, failures (one sentence each: where the device is now), the journal's path.
-function M.run(ctx, j, first)
+-- Give back every open entry of j (from entry `first` on; default all), except the VF counts
+-- that another guest than `except` (the launch giving back) still needs. Returns a report: ok
+-- (everything given back is back and the journal saved), counts of restored / unchanged
+-- (already as before) / gone entries, failures (one sentence each: where the device is now),
+-- kept (one sentence per VF count left for later, and why), the journal's path.
+function M.run(ctx, j, first, except)
   if not j then -- nothing was ever journaled
     return { ok = true, restored = 0, unchanged = 0, gone = 0, devices = 0, counts = 0,
-      failures = {}, path = "none" }
+      failures = {}, kept = {}, path = "none" }
   end
   local entries, order = j:entries(), {}
   for i = first or 1, #entries do
@@ -69,12 +79,21 @@ function M.run(ctx, j, first)
     if ka ~= kb then return ka < kb end
     return a > b -- newest first
   end)
-  local report = { restored = 0, unchanged = 0, gone = 0, failures = {}, path = j:path(),
-    devices = 0, counts = 0 }
+  local report = { restored = 0, unchanged = 0, gone = 0, failures = {}, kept = {},
+    path = j:path(), devices = 0, counts = 0 }
   for _, i in ipairs(order) do
     local e = entries[i]
-    local outcome, why = j:restore(i, ctx.roots.sys)
-    if outcome == "failed" then
+    local busy = e.kind == "sriov" and M.count_in_use(ctx, e.addr, except)
+    local outcome, why
+    if busy then
+      outcome = "kept"
+      report.kept[#report.kept + 1] = string.format("%s keeps its VF count: %s", e.addr, busy)
+    else
+      outcome, why = j:restore(i, ctx.roots.sys)
+    end
+    if outcome == "kept" then
+      ctx:info("%s %s: kept", e.kind, e.addr)
+    elseif outcome == "failed" then
       report.failures[#report.failures + 1] = why
     else
       report[outcome] = report[outcome] + 1
@@ -108,6 +127,10 @@ function M.summary(r)
   if r.unchanged > 0 then parts[#parts + 1] = r.unchanged .. " already as before" end
   if r.gone > 0 then
     parts[#parts + 1] = util.plural(r.gone, "device") .. " no longer on the host"
+  end
+  if #(r.kept or {}) > 0 then
+    parts[#parts + 1] = util.plural(#r.kept, "VF count") .. " kept while another guest uses " ..
+      (#r.kept == 1 and "its VFs" or "their VFs")
   end
   if #parts == 0 then parts[1] = "nothing to give back" end
   return table.concat(parts, ", ") .. "; journal " .. r.path

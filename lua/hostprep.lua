@@ -3,6 +3,7 @@
 -- each original driver journaled first. A failure anywhere raises; the run's failure path
 -- (context.lua) gives back everything the journal records.
 local _, core = ...
+local giveback = require "vflaunch.giveback"
 local launches = require "vflaunch.launches"
 local machines = require "vflaunch.machines"
 local topology = require "vflaunch.topology"
@@ -39,6 +40,14 @@ function M.set_vfs(ctx, pf, n)
         "nothing on the host: run without it (vflaunch sets sriov_numvfs), or set the count " ..
         "first", where, pf.address, pf.sriov_numvfs, n,
         ctx.opts.simulate and "simulated host" or "print-only run"), util.EXIT.HOST)
+    end
+    -- The count goes through 0, which removes every VF of the PF: never under a guest.
+    launches.lock(ctx)
+    local busy = pf.sriov_numvfs > 0 and giveback.count_in_use(ctx, pf.address, ctx.record)
+    if busy then
+      util.fail(string.format("%s: set_vfs: %s has %d VFs and changing the count removes them " ..
+        "all, but %s; stop that guest first, or leave the count as it is", where, pf.address,
+        pf.sriov_numvfs, busy), util.EXIT.HOST)
     end
     local st, err = vfio.sriov(ctx.roots.sys, pf.address)
     if not st then util.fail(where .. ": " .. err, util.EXIT.HOST) end

@@ -245,8 +245,19 @@ function M.claim(ctx, name, extra)
   local mine = ctx.record
   if old then
     -- What the dead launch left changed stays its record to give back; this run's own
-    -- changes start after it (a failed run gives back only those).
-    old.base = old:journal() and #old:journal():entries() or 0
+    -- changes start after it (a failed run gives back only those). What it gave back is
+    -- history and goes: the journal keeps a device's first record, so a closed one would
+    -- swallow this run's record of the same device, and nothing would give that back.
+    local oj = old:journal()
+    if oj then
+      local entries = oj:entries()
+      for i = #entries, 1, -1 do
+        if entries[i].state == "restored" or entries[i].state == "gone" then oj:forget(i) end
+      end
+      local ok, err = oj:save()
+      if not ok then util.fail("cannot write the journal: " .. err, util.EXIT.HOST) end
+    end
+    old.base = oj and #oj:entries() or 0
     if mine then -- the pending journal's records join the old one's, the old ones first
       local j = mine:journal()
       if j and j:open_count() > 0 then

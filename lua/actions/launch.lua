@@ -39,10 +39,13 @@ local function supervise(plan, ctx, record)
   sys.hold_signals(true)
   launches.lock(ctx)
   record:write_info { qemu_status = status, ended = sys.time() }
-  local report = giveback.run(ctx, record:journal())
+  local report = giveback.run(ctx, record:journal(), nil, record)
   if report.ok then
     record:write_info { state = "exited" }
     ctx:say("QEMU exited (status %d); %s", status, giveback.summary(report))
+    for _, k in ipairs(report.kept) do
+      ctx:say("%s; 'vflaunch restore %s' gives it back once that guest is done", k, record.name)
+    end
     return status
   end
   record:write_info { state = "exited", restore_error = table.concat(report.failures, "; ") }

@@ -2,7 +2,8 @@
 -- vflaunch restore [NAME|JOURNAL]: give back what a launch changed. Refused, before anything is
 -- written, while its guest runs or while any of its devices is held (by a live launch, or by a
 -- process that has its /dev/vfio group open): a write to unbind would block, or pull a device
--- out of a running guest. Without an argument: every launch whose guest is gone.
+-- out of a running guest. A VF count another guest still needs stays recorded for later (see
+-- giveback.lua). Without an argument: every launch whose guest is gone.
 local _, core = ...
 local giveback = require "vflaunch.giveback"
 local launches = require "vflaunch.launches"
@@ -19,9 +20,13 @@ local function restore_journal(ctx, j, label, record)
       #blockers == 1 and "a device is still in use" or "devices are still in use",
       table.concat(blockers, "\n")), util.EXIT.HOST)
   end
-  local report = giveback.run(ctx, j)
+  local report = giveback.run(ctx, j, nil, record)
   if report.ok then
     ctx:say("%s: %s", label, giveback.summary(report))
+    for _, k in ipairs(report.kept) do
+      ctx:say("%s: %s; 'vflaunch restore %s' gives it back once that guest is done", label, k,
+        record and record.name or j:path())
+    end
     return true
   end
   for _, f in ipairs(report.failures) do ctx:say("%s: not given back: %s", label, f) end
@@ -43,7 +48,7 @@ function M.record(ctx, r)
     return true
   end
   local ok = restore_journal(ctx, j, r.name, r)
-  if ok then r:remove() end
+  if ok and j:open_count() == 0 then r:remove() end -- a VF count kept for later keeps it
   return ok
 end
 

@@ -110,6 +110,68 @@ kill -TERM "$qpid"
 i=0; while kill -0 "$qpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 expect "supervisor killed: restore after QEMU" 0 "" "$vf" --root "$tmp/lh" restore guest-a
 check "supervisor killed: the record is gone" test ! -e "$state/guest-a"
+
+# A VF count is never changed under a guest that uses one of the PF's VFs (the change removes
+# them all). 'counts' stands for a run that set the VF counts and launched nothing; guest-c takes
+# over the count of PF 0002:81:00.0, whose VFs it uses, and guest-d uses other VFs of that PF.
+: >"$FAKE_QEMU_LOG"
+pf=$tmp/lh/sys/bus/pci/devices/0002:81:00.0
+mkdir -m 0700 "$state/counts"
+printf '{"name":"counts","state":"no-guest"}\n' >"$state/counts/launch.json"
+printf 'vflaunch-journal 1\nsriov 0002:81:00.0 numvfs=4 autoprobe=1 state=recorded\n' >"$state/counts/journal"
+guest guest-c 0002:81:10.0 0002:81:10.2
+guest guest-d 0002:81:10.4 0002:81:10.6
+"$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/guest-c.lua" >"$tmp/c.out" 2>&1 &
+cpid=$!
+check "guest-c: QEMU started" wait_for "$FAKE_QEMU_LOG" "started $cpid"
+"$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/guest-d.lua" >"$tmp/d.out" 2>&1 &
+dpid=$!
+check "guest-d: QEMU started" wait_for "$FAKE_QEMU_LOG" "started $dpid"
+grep -q "^sriov 0002:81:00.0 " "$state/guest-c/journal" && ok || bad "guest-c did not take over the count of its VFs' PF"
+expect "stop keeps a count another guest needs" 0 \
+	"guest-c: 0002:81:00.0 keeps its VF count: 0002:81:10.4 (a VF of 0002:81:00.0, whose count would change) is held by launch 'guest-d'" \
+	"$vf" --root "$tmp/lh" stop guest-c --timeout 5
+[ "$(cat "$pf/sriov_numvfs")" = 63 ] && ok || bad "stop guest-c changed the VF count under guest-d: $(cat "$pf/sriov_numvfs")"
+check "guest-d still runs" kill -0 "$dpid"
+check "guest-c's record stays for the count" test -e "$state/guest-c/journal"
+printf 'local vf = require "vflaunch"\nfor _, pf in ipairs(vf.find{ address = "0002:81:00.0" }) do pf:set_vfs(8) end\n' >"$tmp/setvfs.lua"
+expect "set_vfs under a guest refused" 3 "set_vfs: 0002:81:00.0 has 63 VFs and changing the count removes them all, but 0002:81:10.4 .* is held by launch 'guest-d'" \
+	"$vf" --root "$tmp/lh" "$tmp/setvfs.lua"
+[ "$(cat "$pf/sriov_numvfs")" = 63 ] && ok || bad "set_vfs under guest-d wrote the count: $(cat "$pf/sriov_numvfs")"
+expect "restore with guest-d live keeps the count" 0 "" "$vf" --root "$tmp/lh" restore guest-c
+[ "$(cat "$pf/sriov_numvfs")" = 63 ] && ok || bad "restore guest-c changed the count under guest-d"
+expect "stop guest-d" 0 "guest-d: QEMU has exited" "$vf" --root "$tmp/lh" stop guest-d --timeout 5
+wait "$cpid" "$dpid"
+expect "restore: the kept count goes back once no guest needs it" 0 "guest-c: 1 VF count back" \
+	"$vf" --root "$tmp/lh" restore
+[ "$(cat "$pf/sriov_numvfs")" = 4 ] && ok || bad "the count did not go back: $(cat "$pf/sriov_numvfs")"
+check "no record is left" test ! -e "$state/guest-c" -a ! -e "$state/counts"
+echo 63 >"$pf/sriov_numvfs"   # the tree as the parts below expect it
+
+# A supervised launch leaves its record ("exited", everything given back); the next launch of
+# that name takes the record over, and what it changes must be journaled and given back too.
+printf 'local vf = require "vflaunch"\nlocal m = vf.machine{ name = "again", memory = "256M" }\nvf.find{ address = "0002:81:00.0" }[1]:set_vfs(4)\nm:root_port():add("0002:81:10.0")\n' >"$tmp/again.lua"
+for i in 1 2; do
+	expect "supervised again $i: the count goes back" 0 "QEMU exited (status 0); 1 VF count back" \
+		env FAKE_QEMU_SECONDS=1 "$vf" --root "$tmp/lh" --supervise --qemu tests/cli/fake-qemu.sh "$tmp/again.lua"
+	[ "$(cat "$pf/sriov_numvfs")" = 63 ] && ok || bad "supervised again $i: the count stays $(cat "$pf/sriov_numvfs")"
+done
+expect "supervised again: restore clears the record" 0 "" "$vf" --root "$tmp/lh" restore again
+
+# QEMU exec'd by a vflaunch whose parent does not reap it (here: sleep): once it ends it is a
+# zombie, its files closed, and stop must see it gone rather than wait and fail.
+: >"$FAKE_QEMU_LOG"
+guest zombie 0002:81:10.0
+( "$vf" --root "$tmp/lh" --qemu tests/cli/fake-qemu.sh "$tmp/zombie.lua" >/dev/null 2>&1 & exec sleep 30 ) &
+zparent=$!
+check "zombie: QEMU started" wait_for "$FAKE_QEMU_LOG" started
+zpid=$(sed -n 's/^started //p' "$FAKE_QEMU_LOG")
+expect "stop of a guest whose QEMU ends as a zombie" 0 "zombie: QEMU has exited" \
+	"$vf" --root "$tmp/lh" stop zombie --timeout 5
+[ "$(cut -d' ' -f3 "/proc/$zpid/stat" 2>/dev/null)" = Z ] && ok || bad "zombie: QEMU $zpid was not a zombie"
+check "zombie: the record is gone" test ! -e "$state/zombie"
+kill "$zparent" 2>/dev/null
+wait "$zparent" 2>/dev/null
 unset FAKE_QEMU_ROOT FAKE_QEMU_LOG
 
 # The host lock: a second vflaunch waits for the first, says so, then goes on.

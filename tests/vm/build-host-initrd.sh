@@ -2,18 +2,24 @@
 # SPDX-License-Identifier: MIT
 # Build the initramfs of the emulated x86_64 test host (make check-vm): busybox, the Debian amd64 kernel's
 # modules for NVMe and vfio (dependencies resolved from modules.dep and softdeps), tests/vm/init, every file
-# of tests/vm/payload/ (payload scripts, site scripts), vflaunch and qemu-system-aarch64 with their shared
-# libraries, pci.ids, and the nested arm64 guest (kernel + rehearsal initrd from tests/guest/prepare.sh).
+# of tests/vm/payload/ (payload scripts, site scripts), vflaunch, its test build (/usr/bin/vflaunch-testing,
+# compiled with -DVFLAUNCH_TESTING: the only one that honours VFLAUNCH_TEST_UNBINDABLE) and
+# qemu-system-aarch64 with their shared libraries, pci.ids, and the nested arm64 guest (kernel + rehearsal
+# initrd from tests/guest/prepare.sh).
 #
 # Usage: build-host-initrd.sh [--with-dpdk]
 #   --with-dpdk   also python3 (with its standard library) and dpdk-devbind.py, for the binding benchmark
 # Environment:
 #   VFLAUNCH_CACHE     cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch); output in $VFLAUNCH_CACHE/vm
 #   VMTEST_VFLAUNCH    the vflaunch binary to put in /usr/bin (default: the repo's ./vflaunch when it exists)
+#   VMTEST_VFLAUNCH_TESTING  the test build, /usr/bin/vflaunch-testing (default: the repo's
+#                      build/vflaunch-testing when it exists; make check-vm builds it)
 #   VMTEST_EXTRA_BINS  more host binaries to copy with their libraries (space separated; lspci is always in)
 #   VMTEST_MODULES     kernel modules (names or aliases) to load at boot (default below)
 # Prints on stdout, for run.sh:  HOST_KERNEL=PATH  HOST_INITRD=PATH  HOST_KVER=VERSION
 # The initramfs is rebuilt only when an input changed (a manifest of names, sizes and times is compared).
+# Each checkout has its own (the name carries a hash of its path): the cache is shared by every checkout,
+# and one checkout's build must not replace the initramfs another is about to boot.
 set -eu
 
 prog=build-host-initrd.sh
@@ -59,6 +65,24 @@ ga=$cache/guest/arm64
 for f in "$g64/vmlinuz" "$g64/busybox" "$g64/fetched.stamp" "$ga/vmlinuz" "$ga/initrd.gz"; do
 	[ -f "$f" ] || die "$f missing after tests/guest/prepare.sh"
 done
+# The nested guest's initrd must be built from this checkout's tests/guest/init (the launches payload
+# needs its vflaunch.linger switch), but the cache is shared: another checkout's prepare.sh may have
+# rebuilt it from its own init since. prepare.sh names its inputs' hash in initrd.sha256; copy the initrd
+# under prepare.sh's lock while that hash is ours, and use the copy.
+guest_init_hash=$(cat "$repo/tests/guest/init" "$ga/busybox" | sha256sum | cut -d' ' -f1)
+guest_initrd=$vmdir/guest-arm64-initrd-${guest_init_hash:0:16}.gz
+if [ ! -f "$guest_initrd" ]; then
+	for try in 1 2 3; do
+		[ "$try" = 1 ] || "$repo/tests/guest/prepare.sh" arm64 >&2 || die "tests/guest/prepare.sh arm64 failed"
+		(
+			flock 9
+			[ "$(cat "$ga/initrd.sha256" 2>/dev/null)" = "$guest_init_hash" ] || exit 1
+			cp "$ga/initrd.gz" "$guest_initrd.new" && mv "$guest_initrd.new" "$guest_initrd"
+		) 9>"$ga/.lock" && break
+	done
+	[ -f "$guest_initrd" ] || die "$ga/initrd.gz keeps being rebuilt from another tests/guest/init"
+	find "$vmdir" -maxdepth 1 -name 'guest-arm64-initrd-*.gz' ! -name "${guest_initrd##*/}" -mmin +1440 -delete
+fi
 read -r _ kpkg kver_deb < <(grep '^kernel ' "$g64/fetched.stamp") || die "no kernel line in $g64/fetched.stamp"
 kver=${kpkg#linux-image-}
 
@@ -163,11 +187,14 @@ find "$vmdir" -maxdepth 1 -name 'modules-*' ! -name "modules-$modkey" -exec rm -
 # 4. What goes in: binaries (with ldd's libraries and the loader), files, the nested guest.
 vfl=${VMTEST_VFLAUNCH:-}
 [ -n "$vfl" ] || { [ ! -x "$repo/vflaunch" ] || vfl=$repo/vflaunch; }
+vflt=${VMTEST_VFLAUNCH_TESTING:-}
+[ -n "$vflt" ] || { [ ! -x "$repo/build/vflaunch-testing" ] || vflt=$repo/build/vflaunch-testing; }
 bins=(/usr/bin/qemu-system-aarch64 /usr/bin/lspci)
 read -r -a extra <<<"${VMTEST_EXTRA_BINS:-}"
 bins+=("${extra[@]}")
 files=(/usr/share/misc/pci.ids)
 [ -z "$vfl" ] || bins+=("$vfl")
+[ -z "$vflt" ] || bins+=("$vflt")
 if [ "$with_dpdk" = 1 ]; then
 	py=$(readlink -f /usr/bin/python3)
 	[ -x /usr/bin/dpdk-devbind.py ] || die "dpdk-devbind.py not found: apt-get install dpdk"
@@ -177,18 +204,19 @@ for b in "${bins[@]}"; do [ -x "$b" ] || die "$b not found or not executable"; d
 
 # The manifest: everything whose change must rebuild the initramfs.
 manifest() {
-	echo "format 1 dpdk=$with_dpdk vflaunch=$vfl"
+	echo "format 2 dpdk=$with_dpdk vflaunch=$vfl vflaunch-testing=$vflt"
 	sha256sum "$0" "$here/init" "$here"/payload/* "$moddir/load-order" | sed "s,$repo/,,"
 	for b in "${bins[@]}"; do
 		stat -L -c '%n %s %Y' "$b"
 		ldd "$b" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r stat -L -c '%n %s %Y'
 	done
-	stat -L -c '%n %s %Y' "${files[@]}" "$g64/busybox" "$ga/vmlinuz" "$ga/initrd.gz"
+	stat -L -c '%n %s %Y' "${files[@]}" "$g64/busybox" "$ga/vmlinuz"
+	echo "guest initrd $guest_initrd"
 	[ "$with_dpdk" = 0 ] || stat -L -c '%n %s %Y' /usr/bin/dpdk-devbind.py /usr/lib/python3.*/os.py
 }
 suffix=
 [ "$with_dpdk" = 0 ] || suffix=-dpdk
-out=$vmdir/host-initrd$suffix.cpio.gz
+out=$vmdir/host-initrd-$(echo "$repo" | sha256sum | cut -c1-8)$suffix.cpio.gz
 want=$(manifest | sha256sum | cut -d' ' -f1)
 have=$(cat "$out.manifest" 2>/dev/null || :)
 if [ "$want" != "$have" ] || [ ! -f "$out" ]; then
@@ -205,11 +233,12 @@ if [ "$want" != "$have" ] || [ ! -f "$out" ]; then
 	cp -a "$moddir/lib" "$r/"
 	cp "$moddir/load-order" "$r/etc/modules.load-order"
 	cp "$ga/vmlinuz" "$r/guest/arm64/vmlinuz"
-	cp "$ga/initrd.gz" "$r/guest/arm64/initrd.gz"
+	cp "$guest_initrd" "$r/guest/arm64/initrd.gz"
 	cp "${files[@]}" "$r/usr/share/misc/"
 	for b in "${bins[@]}"; do
 		case $b in
 		"$vfl") dst=/usr/bin/vflaunch ;;
+		"$vflt") dst=/usr/bin/vflaunch-testing ;;
 		*) dst=$b ;;
 		esac
 		mkdir -p "$r${dst%/*}"
@@ -246,6 +275,7 @@ if [ "$want" != "$have" ] || [ ! -f "$out" ]; then
 	echo "$want" >"$out.manifest"
 	say "built $out: $(du -k "$out" | cut -f1) KiB packed, $(du -sk "$r" | cut -f1) KiB unpacked, $(($(date +%s) - t0)) s"
 	[ -n "$vfl" ] || say "note: no vflaunch binary (build it with make, or set VMTEST_VFLAUNCH): payloads that need it will fail"
+	[ -n "$vflt" ] || say "note: no vflaunch test build (make build/vflaunch-testing): the fault-injection check will fail"
 	rm -rf "$work"
 	work=
 fi

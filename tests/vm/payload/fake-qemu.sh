@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Stand-in for QEMU in the vflaunch payload's --restore-on-exit check: it records that it started
+# Stand-in for QEMU in the vflaunch payload's --supervise check: it records that it started
 # with the devices bound, waits, and records the signal vflaunch forwards to it.
 n=0
 for d in /sys/bus/pci/devices/*; do

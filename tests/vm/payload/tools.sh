@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Payload: the copied tools run in the host. vflaunch (with its libraries and pci.ids) starts and lists the
-# PFs and VFs; /sbin/modprobe (busybox, with the initramfs's modules.dep) reloads vfio-pci as vflaunch
+# PFs and VFs; its test build vflaunch-testing starts and says it is one; /sbin/modprobe (busybox, with the initramfs's modules.dep) reloads vfio-pci as vflaunch
 # would; the nested QEMU starts. No nested guest is booted.
 set -u
 pass() { echo "VMTEST-PASS $1"; }
@@ -12,13 +12,18 @@ if command -v vflaunch >/dev/null 2>&1 && vflaunch --version >/tmp/v 2>&1; then
 else
 	fail vflaunch-runs "vflaunch missing or does not start: $(head -c 300 /tmp/v 2>/dev/null)"
 fi
+if vflaunch-testing --version >/tmp/vt 2>&1 && grep -q -- '-testing ' /tmp/vt; then
+	pass "vflaunch-testing-runs $(cat /tmp/vt)"
+else
+	fail vflaunch-testing-runs "vflaunch-testing missing or not a test build: $(head -c 300 /tmp/vt 2>/dev/null)"
+fi
 pf=$(for d in /sys/bus/pci/devices/*; do [ -e "$d/sriov_totalvfs" ] && echo "${d##*/}" && break; done)
 echo 0 >"/sys/bus/pci/devices/$pf/sriov_drivers_autoprobe"
 echo 2 >"/sys/bus/pci/devices/$pf/sriov_numvfs"
-vflaunch --list >/tmp/list 2>&1
+vflaunch list >/tmp/list 2>&1
 cat /tmp/list
 if grep -q "${pf#0000:}\|$pf" /tmp/list; then pass vflaunch-list; else fail vflaunch-list "$pf not listed"; fi
-vflaunch --list --vfs >/tmp/listvfs 2>&1
+vflaunch list --vfs >/tmp/listvfs 2>&1
 cat /tmp/listvfs
 vf=$(readlink "/sys/bus/pci/devices/$pf/virtfn1")
 vf=${vf##*/}
