@@ -14,6 +14,11 @@ expect "two machines" 1 "two.lua:3: a second machine (the first is at .*two.lua:
 # D19: a compiled chunk is refused with the file's name.
 printf '\033Lua\124\000' >"$tmp/binary.lua"
 expect "binary chunk" 1 "^vflaunch: $tmp/binary.lua: a compiled (binary) chunk" "$vf" --simulate "$tmp/binary.lua"
+# D19: a module that is not there is one line, not Lua's sixteen paths.
+printf 'local common = require "common"\n' >"$tmp/noreq.lua"
+expect "missing module" 1 "^vflaunch: $tmp/noreq.lua:1: module 'common' not found: vflaunch's own modules are built in" \
+	"$vf" --simulate "$tmp/noreq.lua"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && ok || bad "missing module: not one line"
 # Modules come from the binary, never from the working directory.
 mkdir "$tmp/cwd" && printf 'error("taken from the working directory")\n' >"$tmp/cwd/evil.lua"
 printf 'print(pcall(require, "evil"))\n' >"$tmp/req.lua"

@@ -193,6 +193,7 @@ set -- $vb
 alive "$apid" && alive "$bpid" && pass both-guests-run || fail both-guests-run "site-a alive: $(alive "$apid" && echo yes), site-b: $(alive "$bpid" && echo yes)"
 
 run status 0 vflaunch status
+sed 's/^/VMTEST-INFO status| /' /tmp/status.out   # the README's two-guest session shows this
 grep -q "^site-a  *running  *$apid " /tmp/status.out && pass status-site-a-running || fail status-site-a-running "$(cat /tmp/status.out)"
 grep -q "^site-b  *running  *$bpid " /tmp/status.out && pass status-site-b-running || fail status-site-b-running "$(cat /tmp/status.out)"
 run status-json 0 vflaunch status --json
