@@ -109,7 +109,6 @@ function Context:rollback()
     if not j or j:open_count() == 0 then r:done() end
     return nil, true
   end
-  local held = core.sys.hold_signals(true) -- a give-back runs to its end
   local giveback = require "vflaunch.giveback"
   local report = giveback.run(self, j, first, r)
   local sentence
@@ -125,7 +124,6 @@ function Context:rollback()
     sentence = "giving back failed: " .. table.concat(report.failures, "; ") ..
       "; the journal keeps what is not back: run 'vflaunch restore " .. r.name .. "'"
   end
-  core.sys.hold_signals(held)
   return sentence, report.ok
 end
 

@@ -7,6 +7,7 @@
 -- never changed while another guest uses one of its VFs (the change removes every VF of the
 -- PF, the kernel then blocks in the unbind and the guest loses them): that record is kept for
 -- a later restore, whoever gives back, and the rest goes back.
+local _, core = ...
 local launches = require "vflaunch.launches"
 local util = require "vflaunch.util"
 
@@ -81,6 +82,8 @@ function M.run(ctx, j, first, except)
   end)
   local report = { restored = 0, unchanged = 0, gone = 0, failures = {}, kept = {},
     path = j:path(), devices = 0, counts = 0 }
+  -- A give-back runs to its end and is saved: a signal now waits for it.
+  local held = core.sys.hold_signals(true)
   for _, i in ipairs(order) do
     local e = entries[i]
     local busy = e.kind == "sriov" and M.count_in_use(ctx, e.addr, except)
@@ -106,6 +109,7 @@ function M.run(ctx, j, first, except)
   end
   local ok, err = true, nil
   if #order > 0 then ok, err = j:save() end
+  core.sys.hold_signals(held)
   if not ok then
     -- What is back is back (read from the kernel); only the record of it could not be saved.
     report.failures[#report.failures + 1] = string.format("the journal %s could not be " ..

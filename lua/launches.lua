@@ -19,6 +19,11 @@ local M = {}
 local Record = {}
 Record.__index = Record
 
+-- A journal write that failed ends the run (its failure path gives back what was changed).
+local function must(ok, err)
+  if not ok then util.fail("cannot write the journal: " .. err, util.EXIT.HOST) end
+end
+
 local LOCK_WAIT = 60 -- seconds a launch waits for another vflaunch to finish with the host
 
 -- The state root, made private (0700, ours) when missing; refused when anyone else could
@@ -228,8 +233,7 @@ function M.record_changes(ctx, entries)
       Record)
     ctx.record:write_info(self_info(ctx))
   end
-  local ok, err = ctx.record:journal(true):add(entries)
-  if not ok then util.fail("cannot write the journal: " .. err, util.EXIT.HOST) end
+  must(ctx.record:journal(true):add(entries))
 end
 
 -- Give the run's record its name: refused while a launch of that name lives; a dead one's
@@ -254,15 +258,13 @@ function M.claim(ctx, name, extra)
       for i = #entries, 1, -1 do
         if entries[i].state == "restored" or entries[i].state == "gone" then oj:forget(i) end
       end
-      local ok, err = oj:save()
-      if not ok then util.fail("cannot write the journal: " .. err, util.EXIT.HOST) end
+      must(oj:save())
     end
     old.base = oj and #oj:entries() or 0
     if mine then -- the pending journal's records join the old one's, the old ones first
       local j = mine:journal()
       if j and j:open_count() > 0 then
-        local ok, err = old:journal(true):add(j:entries())
-        if not ok then util.fail("cannot write the journal: " .. err, util.EXIT.HOST) end
+        must(old:journal(true):add(j:entries()))
       end
       mine:remove()
     end
@@ -307,21 +309,14 @@ function M.adopt(ctx, plan, record)
         end
       end
       if #moved > 0 then
-        M.record_changes_to(ctx, record, moved)
+        must(record:journal(true):add(moved))
         for k = #idx, 1, -1 do oj:forget(idx[k]) end
-        local ok, err = oj:save()
-        if not ok then util.fail("cannot write the journal: " .. err, util.EXIT.HOST) end
+        must(oj:save())
         ctx:info("took over %s of launch '%s' (it has ended)", util.plural(#moved, "record"),
           other.name)
       end
     end
   end
-end
-
-function M.record_changes_to(ctx, record, entries)
-  ctx.record = ctx.record or record
-  local ok, err = record:journal(true):add(entries)
-  if not ok then util.fail("cannot write the journal: " .. err, util.EXIT.HOST) end
 end
 
 ---------------------------------------------------------------------------------------------

@@ -114,12 +114,21 @@ run unbindable-ignored-restore 0 vflaunch restore vfs16
 state >/tmp/after
 cmp -s /tmp/before /tmp/after && pass unbindable-ignored-host-as-before || fail unbindable-ignored-host-as-before "$(diff /tmp/before /tmp/after | head)"
 
-# 4b. QEMU cannot be executed after the binds: 127, and every device is given back
+# 4b. A QEMU that is not there is found before any bind (vflaunch runs `-machine help` first):
+# 127, only the VF counts the script set to give back.
 state >/tmp/before
 run noqemu 127 vflaunch --qemu /nonexistent/qemu-system-aarch64 $P/vfs16.lua 8 16
-has noqemu-given-back "nothing was started; every change was given back (16 devices back on their drivers, 2 VF counts back; " /tmp/noqemu.out
+has noqemu-before-binding "nothing was bound" /tmp/noqemu.out
+has noqemu-given-back "nothing was started; every change was given back (2 VF counts back; " /tmp/noqemu.out
 state >/tmp/after
 cmp -s /tmp/before /tmp/after && pass noqemu-host-as-before || fail noqemu-host-as-before "$(diff /tmp/before /tmp/after | head)"
+# 4c. A program not named like QEMU (a wrapper) is not asked: it fails at exec, after the binds,
+# and every device is given back: 127.
+state >/tmp/before
+run nowrapper 127 vflaunch --qemu /nonexistent/qemu-wrapper $P/vfs16.lua 8 16
+has nowrapper-given-back "nothing was started; every change was given back (16 devices back on their drivers, 2 VF counts back; " /tmp/nowrapper.out
+state >/tmp/after
+cmp -s /tmp/before /tmp/after && pass nowrapper-host-as-before || fail nowrapper-host-as-before "$(diff /tmp/before /tmp/after | head)"
 
 # 5. exec QEMU (vflaunch is gone when it exits), then restore
 state >/tmp/before
