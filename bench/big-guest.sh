@@ -5,7 +5,8 @@
 # each is bound to vfio-pci, lay them out on switches of 32 downstream ports under root ports (same
 # ids, addresses and chassis/slot pairs as vflaunch), and exec QEMU. Written to be quick: one
 # readlink for all of a PF's VFs, no fork per device. The peer of vflaunch in bench/plan.sh.
-# Usage: big-guest.sh SYSFS QEMU [COUNT [PORTS_PER_SWITCH]]   (PRINT=1: print, do not exec)
+# Usage: big-guest.sh SYSFS QEMU [COUNT [PORTS_PER_SWITCH]]   (PRINT=1: print, do not exec;
+# QMP=SOCKET: a QMP monitor there, as vflaunch gives every launch)
 set -eu
 sys=$1 qemu=$2 count=${3:-64} per=${4:-32}
 devs=$sys/bus/pci/devices
@@ -31,7 +32,7 @@ bad=$(readlink $drivers | grep -vn '/vfio-pci$' | head -n 1) || true
 
 # The same layout and names as vflaunch: rpN in slots 01.., chassis 1, slots numbered in creation order.
 vflist=$*
-set -- -machine virt,gic-version=3 -accel kvm -cpu host -smp 8 -m 16G \
+set -- -machine virt,gic-version=3 -name big-guest -accel kvm -cpu host -smp 8 -m 16G \
 	-kernel /var/lib/vflaunch/Image -initrd /var/lib/vflaunch/initrd.img \
 	-append "console=ttyAMA0 root=/dev/vda"
 i=0 sw=0 cslot=0 dp=0
@@ -49,5 +50,6 @@ for a in $vflist; do
 	k=$((k + 1))
 done
 set -- "$@" -nographic
+[ -z "${QMP:-}" ] || set -- "$@" -qmp "unix:$QMP,server=on,wait=off"
 if [ "${PRINT:-0}" = 1 ]; then printf '%s\n' "$qemu" "$@"; exit 0; fi
 exec "$qemu" "$@"

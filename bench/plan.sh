@@ -40,12 +40,16 @@ awk '$1 == "dense" && $2 == 64 { a = $3 } $1 == "dense" && $2 == 1984 { b = $3 }
 
 echo
 echo "== launch overhead: scripts/big-guest.lua (64 VFs, 2 switches) vs bench/big-guest.sh"
-mkdir "$tmp/sys"
-"$mksimhost" 82599 "$tmp/sys"
+# A host tree (--root): DIR/sys, DIR/dev/vfio/N, state in DIR/run/vflaunch.
+host=$tmp/host
+mkdir -p "$host/sys" "$host/dev/vfio" "$host/run"
+"$mksimhost" 82599 "$host/sys"
+for g in "$host"/sys/kernel/iommu_groups/*; do : >"$host/dev/vfio/${g##*/}"; done
+export QMP=$host/run/vflaunch/big-guest/qmp.sock
 # Both must produce the same argv.
-PRINT=1 bench/big-guest.sh "$tmp/sys" /bin/true >"$tmp/wrapper.argv"
+PRINT=1 bench/big-guest.sh "$host/sys" /bin/true >"$tmp/wrapper.argv"
 # vflaunch's --dry-run is shell-quoted: let sh read it back, word by word.
-{ printf 'words() { printf "%%s\\n" "$@"; }\nwords '; "$vf" --sysfs "$tmp/sys" --qemu /bin/true -n -q scripts/big-guest.lua; } |
+{ printf 'words() { printf "%%s\\n" "$@"; }\nwords '; "$vf" --root "$host" --qemu /bin/true -n -q scripts/big-guest.lua; } |
 	sh >"$tmp/vflaunch.argv"
 if cmp -s "$tmp/wrapper.argv" "$tmp/vflaunch.argv"; then
 	echo "same argv from both: $(wc -l <"$tmp/wrapper.argv") words"
@@ -56,7 +60,7 @@ else
 fi
 # The real path (host checks, memlock, exec) when this host allows it; otherwise both print the
 # command instead of exec'ing (vflaunch --dry-run; the wrapper with PRINT=1) and say so.
-if "$vf" --sysfs "$tmp/sys" --qemu /bin/true scripts/big-guest.lua >/dev/null 2>"$tmp/err"; then
+if "$vf" --root "$host" --qemu /bin/true scripts/big-guest.lua >/dev/null 2>"$tmp/err"; then
 	mode='exec'
 	echo "mode: start to exec of /bin/true (vflaunch's host checks included)"
 else
@@ -64,12 +68,12 @@ else
 	echo "mode: start to printing the command; the exec path is refused here: $(head -n 1 "$tmp/err" | cut -c1-150)..."
 fi
 run_vf() {
-	if [ $mode = exec ]; then "$vf" --sysfs "$tmp/sys" --qemu /bin/true scripts/big-guest.lua
-	else "$vf" --sysfs "$tmp/sys" --qemu /bin/true -n scripts/big-guest.lua >/dev/null; fi
+	if [ $mode = exec ]; then "$vf" --root "$host" --qemu /bin/true scripts/big-guest.lua
+	else "$vf" --root "$host" --qemu /bin/true -n scripts/big-guest.lua >/dev/null; fi
 }
 run_sh() {
-	if [ $mode = exec ]; then bench/big-guest.sh "$tmp/sys" /bin/true
-	else PRINT=1 bench/big-guest.sh "$tmp/sys" /bin/true >/dev/null; fi
+	if [ $mode = exec ]; then bench/big-guest.sh "$host/sys" /bin/true
+	else PRINT=1 bench/big-guest.sh "$host/sys" /bin/true >/dev/null; fi
 }
 run_true() { /bin/true; }
 : >"$tmp/times"
