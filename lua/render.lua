@@ -1,5 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- A finalized machine as QEMU's argv, a pastable shell command, a tree picture, and JSON.
+local machines = require "vflaunch.machines"
 local topology = require "vflaunch.topology"
 local json = require "vflaunch.json"
 local util = require "vflaunch.util"
@@ -195,7 +196,7 @@ function M.json(m, argv)
     end
   end
   return json.encode({
-    machine = { type = m.type, qemu = argv[1] },
+    machine = { type = m.type, qemu = argv[1], memory = machines.memory_bytes(m) },
     argv = argv,
     devices = M.device_facts(m),
     ports = ports,
