@@ -129,8 +129,23 @@ end
 -- vfio pins the guest's RAM against RLIMIT_MEMLOCK. A --root host has no real vfio, and this
 -- process's limit is not the tree's: there it is not checked.
 local function check_memlock(ctx, m, ndevices, problem)
-  if ndevices == 0 or ctx.opts.root then return end
+  if ctx.opts.root then return end
   local bytes = machines.memory_bytes(m)
+  if ndevices == 0 then
+    -- No device yet, but empty hot-plug ports: QEMU inherits this limit, and an attach later
+    -- needs it. Raised if it can be; a launch that needs none now is not refused for it.
+    local render = require "vflaunch.render"
+    local free = require("vflaunch.hotplug").free_ports { ports = render.ports(m),
+      devices = render.device_facts(m) }
+    if #free == 0 then return end
+    local ml = vfio.memlock(bytes + GiB, true)
+    if not (ml and ml.ok) then
+      ctx:warn("RLIMIT_MEMLOCK is %s bytes and cannot be raised to %d (memory + 1 GiB): an " ..
+        "attach to this guest will be refused until QEMU's limit is raised (prlimit)",
+        tostring(ml and ml.current), bytes + GiB)
+    end
+    return
+  end
   local ml, err = vfio.memlock(bytes + GiB, true)
   if not ml then
     problem("cannot read RLIMIT_MEMLOCK: %s", err)
