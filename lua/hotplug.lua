@@ -282,10 +282,13 @@ function M.attach(ctx, name, addrs, opts)
   if not done then
     local report = giveback.run(actx, j, r.base + 1, r)
     local msg = util.status_of(err) and err.message or tostring(err)
+    -- A signal keeps its own status (128+N); anything else here is a host failure.
+    local status = util.status_of(err)
+    if not (status and status > 128) then status = util.EXIT.HOST end
     util.fail(msg .. "\nnothing was attached; " .. (report.ok and ("what was bound is back (" ..
       giveback.summary(report) .. ")") or ("giving back failed: " ..
-      table.concat(report.failures, "; ") .. "; run 'vflaunch detach " .. name .. "' for it")),
-      util.EXIT.HOST)
+      table.concat(report.failures, "; ") .. "; run 'vflaunch restore " .. name .. "' once " ..
+      "the guest has ended")), status)
   end
 
   -- Into the guest: a slot's other functions first, function 0 last (its arrival is what

@@ -273,7 +273,7 @@ state >/tmp/s-hp1
 expect_state attach-a-bound-only-those /tmp/s-hp0 "$v1 $v2" /tmp/s-hp1
 grep -q "^$v1 vfio-pci vfio-pci" /tmp/s-hp1 && grep -q "^$v2 vfio-pci vfio-pci" /tmp/s-hp1 && pass attach-a-on-vfio-pci || fail attach-a-on-vfio-pci "$(grep -e "^$v1 " -e "^$v2 " /tmp/s-hp1)"
 run status-hp 0 vflaunch status site-a
-status_pairs site-a /tmp/status-hp.out | grep -q "^$v1 $g1\$" && pass attach-a-status || fail attach-a-status "$(cat /tmp/status-hp.out)"
+status_pairs site-a /tmp/status-hp.out | grep -q "^$v1 $g1\$" && pass attach-a-status-lists-it || fail attach-a-status-lists-it "$(cat /tmp/status-hp.out)"
 run detach-a-timeout 3 vflaunch detach site-a "$id1" --timeout 2
 has detach-a-timeout-message "did not let $id1 ($v1) go within 2 s" /tmp/detach-a-timeout.out
 has detach-a-timeout-nothing-back "nothing was given back" /tmp/detach-a-timeout.out
