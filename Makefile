@@ -40,7 +40,8 @@ UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 BUILD_PKGS := build-essential pkg-config liblua5.4-dev lua-cjson-dev libpci-dev pci.ids
 # jq checks JSON output; systemd-analyze (systemd) verifies the unit; flock (util-linux) and
 # mkfifo are essential on Debian.
-TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd
+# socat and bc: the hot-plug rehearsal stops a guest over QMP and times what the guest reports.
+TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd socat bc
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 # The emulated test host copies lspci (pciutils) into its initramfs; the benchmark adds dpdk.
 VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils
@@ -121,8 +122,8 @@ check-unit: $(UNITBIN)
 check-lua: $(VFLAUNCH_BIN)
 	tests/lua/run.sh $(RUN_BIN)
 
-check-cli: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
-	tests/cli/run.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
+check-cli: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so $(B)/vflaunch-testing
+	VFLAUNCH_TESTING=$(B)/vflaunch-testing tests/cli/run.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
 
 # The fake kernel shim itself, each knob against the real binary (a launch: run as root).
 check-fakekernel: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
@@ -132,16 +133,19 @@ check-fakekernel: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
 guest:
 	tests/guest/prepare.sh arm64
 
-check-rehearse: $(VFLAUNCH_BIN) guest
+# Hot-plug into a booted virt guest (q35: check-slow), through the test build's stand-ins.
+check-rehearse: $(VFLAUNCH_BIN) guest $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so
 	tests/rehearse/run.sh $(RUN_BIN)
+	tests/rehearse/hotplug.sh $(RUN_BIN) $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so virt
 
 guest-amd64:
 	tests/guest/prepare.sh amd64
 
 # The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64): ~3 min.
 check-slow: deps
-	$(MAKE) vflaunch guest guest-amd64
+	$(MAKE) vflaunch guest guest-amd64 $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so
 	tests/rehearse/slow.sh ./vflaunch
+	tests/rehearse/hotplug.sh ./vflaunch $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so q35
 
 # A real kernel: an emulated x86_64 host (q35, intel-iommu, two SR-IOV NVMe PFs) running vflaunch
 # (and the test build, for fault injection), which binds VFs and launches nested aarch64 guests,

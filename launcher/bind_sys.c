@@ -91,9 +91,11 @@ static int sys_wait(lua_State *L)
  * | nil, message, errno. echo: copy the child's output to stderr as it comes. */
 static int sys_run(lua_State *L)
 {
-	char **argv = check_argv(L, 1);
+	/* The arguments are read before check_argv pushes its buffer: with two arguments that
+	 * buffer would be argument 3 and turn the echo on. */
 	lua_Integer timeout = luaL_optinteger(L, 2, 600);
 	int echo = lua_toboolean(L, 3), err;
+	char **argv = check_argv(L, 1);
 	struct run_result res;
 
 	luaL_argcheck(L, timeout > 0 && timeout <= 86400 * 7, 2, "timeout out of range");

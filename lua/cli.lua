@@ -21,6 +21,13 @@ M.COMMANDS = {
   { name = "stop", usage = "stop NAME [--timeout SECONDS]",
     help = "ask the guest's QEMU to quit (QMP, then SIGTERM after the timeout, default 30), " ..
       "wait, and give back that guest's devices" },
+  { name = "attach", usage = "attach NAME DEV... [--port ID] [--timeout SECONDS]",
+    help = "bind host devices to vfio-pci and hot-plug them into the running guest NAME, " ..
+      "each on a free hot-plug port of its plan (--port ID: all on that port, as the " ..
+      "functions of one slot)" },
+  { name = "detach", usage = "detach NAME DEV|ID... [--timeout SECONDS]",
+    help = "ask the guest NAME to let devices go (with their slot mates), wait until it " ..
+      "has (default 30 s), then give each back to its original driver" },
   { name = "restore", usage = "restore [NAME|JOURNAL]",
     help = "give back what a launch changed; refused while its guest runs. Without an " ..
       "argument: every launch whose guest is gone" },
@@ -28,7 +35,8 @@ M.COMMANDS = {
 local BY_NAME = {}
 for _, c in ipairs(M.COMMANDS) do BY_NAME[c.name] = c end
 
-local ALL = { run = true, list = true, status = true, stop = true, restore = true }
+local ALL = { run = true, list = true, status = true, stop = true, restore = true,
+  attach = true, detach = true }
 
 -- Options. key: the field of opts it sets; action: what `run` prints or does instead of a
 -- launch (one per run); arg: its value's name (optarg: the value is optional, --opt=VALUE).
@@ -47,9 +55,14 @@ M.OPTIONS = {
     help = "the rehearsal guest's kernel (default $VFLAUNCH_REHEARSE_KERNEL, then the script's)" },
   { long = "rehearse-initrd", arg = "FILE", key = "rehearse_initrd", cmds = { run = true },
     help = "the rehearsal guest's initrd (default $VFLAUNCH_REHEARSE_INITRD, then the script's)" },
-  { long = "timeout", arg = "SECONDS", key = "timeout", cmds = { run = true, stop = true },
+  { long = "timeout", arg = "SECONDS", key = "timeout",
+    cmds = { run = true, stop = true, attach = true, detach = true },
     help = "rehearse: give up on the guest after this long (default 600); stop: wait this " ..
-      "long for QEMU to quit before SIGTERM (default 30)" },
+      "long for QEMU to quit before SIGTERM (default 30); attach, detach: wait this long " ..
+      "for QEMU and the guest (default 30)" },
+  { long = "port", arg = "ID", key = "port", cmds = { attach = true },
+    help = "the free hot-plug port of the plan to attach to (ids as 'vflaunch run -t' " ..
+      "shows them)" },
   { long = "simulate", optarg = "NAME", key = "simulate", cmds = { run = true, list = true },
     help = "use an embedded simulated host instead of this machine's /sys (default 82599, a " ..
       "dual-port 82599 with 63 VFs per port; --simulate=help lists them); print-only: " ..
@@ -353,6 +366,11 @@ function M.parse(argv)
     end
   elseif p.command == "stop" then
     if #p.operands ~= 1 then return usage("stop takes one launch NAME") end
+  elseif p.command == "attach" or p.command == "detach" then
+    if #p.operands < 2 then
+      return usage("%s takes a launch NAME and at least one %s", p.command,
+        p.command == "attach" and "host device (DEV)" or "device (DEV or ID)")
+    end
   elseif p.command == "status" or p.command == "restore" then
     if #p.operands > 1 then
       return usage("%s takes at most one NAME, not '%s' too", p.command, p.operands[2])

@@ -61,19 +61,20 @@ function M.blockers(ctx, j, except)
   return out
 end
 
--- Give back every open entry of j (from entry `first` on; default all), except the VF counts
+-- Give back every open entry of j (from entry `first` on; default all; only those of the
+-- addresses in the set `only` when given), except the VF counts
 -- that another guest than `except` (the launch giving back) still needs. Returns a report: ok
 -- (everything given back is back and the journal saved), counts of restored / unchanged
 -- (already as before) / gone entries, failures (one sentence each: where the device is now),
 -- kept (one sentence per VF count left for later, and why), the journal's path.
-function M.run(ctx, j, first, except)
+function M.run(ctx, j, first, except, only)
   if not j then -- nothing was ever journaled
     return { ok = true, restored = 0, unchanged = 0, gone = 0, devices = 0, counts = 0,
       failures = {}, kept = {}, path = "none" }
   end
   local entries, order = j:entries(), {}
   for i = first or 1, #entries do
-    if open(entries[i]) then order[#order + 1] = i end
+    if open(entries[i]) and (not only or only[entries[i].addr]) then order[#order + 1] = i end
   end
   table.sort(order, function(a, b)
     local ka, kb = ORDER[entries[a].kind] or 1.5, ORDER[entries[b].kind] or 1.5

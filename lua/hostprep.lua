@@ -15,6 +15,11 @@ local M = {}
 
 local GiB = 1 << 30
 
+-- How messages name a device: its element of the machine, or what an attach calls it.
+local function label(e)
+  return e.label or topology.describe(e)
+end
+
 local function is_root()
   return sys.geteuid() == 0
 end
@@ -68,7 +73,7 @@ end
 local function check_group(ctx, e, g, in_plan, to_bind, problem)
   local members, err = vfio.group(ctx.roots.sys, g)
   if not members then
-    return problem("%s: %s: IOMMU group %d: %s", e.where, topology.describe(e), g, err)
+    return problem("%s: %s: IOMMU group %d: %s", e.where, label(e), g, err)
   end
   local blockers = {}
   for _, mem in ipairs(members) do
@@ -84,7 +89,7 @@ local function check_group(ctx, e, g, in_plan, to_bind, problem)
     problem("%s: %s: IOMMU group %d of %s is not viable: %s %s on a host driver; every " ..
       "member must be on vfio-pci, pci-stub or no driver. Bind the whole group with " ..
       "--bind-group (or bind_group = true in the machine), or leave %s out",
-      e.where, topology.describe(e), g, e.host, table.concat(blockers, ", "),
+      e.where, label(e), g, e.host, table.concat(blockers, ", "),
       #blockers == 1 and "is" or "are", e.host)
   end
 end
@@ -97,12 +102,12 @@ local function check_held(ctx, devices, problem)
     if r then
       problem("%s: %s: host device %s is held by launch '%s' (%s); stop it first (vflaunch " ..
         "stop %s), or choose devices no launch holds (vf.vfs{..., free = true})", e.where,
-        topology.describe(e), e.host, r.name, r:describe(), r.name)
+        label(e), e.host, r.name, r:describe(), r.name)
     end
     local g = e.hostdev and e.hostdev.iommu_group
     if not r and g and holders[g] then
       problem("%s: %s: IOMMU group %d of %s is open by %s; a guest holds it", e.where,
-        topology.describe(e), g, e.host, launches.describe_holders(holders[g]))
+        label(e), g, e.host, launches.describe_holders(holders[g]))
     end
   end
 end
@@ -124,8 +129,23 @@ end
 -- vfio pins the guest's RAM against RLIMIT_MEMLOCK. A --root host has no real vfio, and this
 -- process's limit is not the tree's: there it is not checked.
 local function check_memlock(ctx, m, ndevices, problem)
-  if ndevices == 0 or ctx.opts.root then return end
+  if ctx.opts.root then return end
   local bytes = machines.memory_bytes(m)
+  if ndevices == 0 then
+    -- No device yet, but empty hot-plug ports: QEMU inherits this limit, and an attach later
+    -- needs it. Raised if it can be; a launch that needs none now is not refused for it.
+    local render = require "vflaunch.render"
+    local free = require("vflaunch.hotplug").free_ports { ports = render.ports(m),
+      devices = render.device_facts(m) }
+    if #free == 0 then return end
+    local ml = vfio.memlock(bytes + GiB, true)
+    if not (ml and ml.ok) then
+      ctx:warn("RLIMIT_MEMLOCK is %s bytes and cannot be raised to %d (memory + 1 GiB): an " ..
+        "attach to this guest will be refused until QEMU's limit is raised (prlimit)",
+        tostring(ml and ml.current), bytes + GiB)
+    end
+    return
+  end
   local ml, err = vfio.memlock(bytes + GiB, true)
   if not ml then
     problem("cannot read RLIMIT_MEMLOCK: %s", err)
@@ -137,12 +157,11 @@ local function check_memlock(ctx, m, ndevices, problem)
   end
 end
 
--- Every problem that would stop a launch, before anything changes. Returns the devices to bind
--- (addresses, in order), the groups involved, and a list of problem lines.
-local function check(ctx, m)
-  local problems, to_bind, in_plan, groups = {}, {}, {}, {}
-  local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
-  local devices = m:devices()
+-- Every problem with devices (entries of a machine, or of an attach: host, hostdev, where),
+-- before anything changes, each reported through problem(fmt, ...). Returns the devices to bind
+-- (addresses, in order) and the IOMMU groups involved (number -> first entry).
+function M.check_devices(ctx, devices, problem)
+  local to_bind, in_plan, groups = {}, {}, {}
   for _, e in ipairs(devices) do in_plan[e.host] = e end
 
   if not vfio.iommu_present(ctx.roots.sys) then
@@ -155,7 +174,7 @@ local function check(ctx, m)
     if d.driver ~= "vfio-pci" then to_bind[#to_bind + 1] = e.host end
     if d.iommu_group == nil then
       problem("%s: %s: host device %s has no IOMMU group; vfio cannot pass it through",
-        e.where, topology.describe(e), e.host)
+        e.where, label(e), e.host)
     elseif not groups[d.iommu_group] then
       groups[d.iommu_group] = e
       check_group(ctx, e, d.iommu_group, in_plan, to_bind, problem)
@@ -175,7 +194,15 @@ local function check(ctx, m)
     problem("binding %s to vfio-pci (%s...) needs root", util.plural(#to_bind, "device"),
       to_bind[1])
   end
-  check_memlock(ctx, m, #devices, problem)
+  return to_bind, groups
+end
+
+-- Every problem that would stop a launch of machine m. Returns to_bind, groups, problems.
+local function check(ctx, m)
+  local problems = {}
+  local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
+  local to_bind, groups = M.check_devices(ctx, m:devices(), problem)
+  check_memlock(ctx, m, #m:devices(), problem)
   return to_bind, groups, problems
 end
 
@@ -191,11 +218,16 @@ end
 -- Check, then bind, all under the host lock the launch holds. Raises (status 3) with every
 -- problem, or after a failed step; the run's failure path gives back what was changed.
 function M.prepare(ctx, plan, record)
-  local m = plan.machine
   ctx.stage = "host"
-  local to_bind, groups, problems = check(ctx, m)
+  local to_bind, groups, problems = check(ctx, plan.machine)
   if #problems > 0 then util.fail(table.concat(problems, "\n"), util.EXIT.HOST) end
   launches.adopt(ctx, plan, record)
+  M.bind(ctx, to_bind, groups)
+end
+
+-- Bind to_bind to vfio-pci, every original journaled (in ctx.record) before the first write,
+-- then check that each group's /dev/vfio/N is there.
+function M.bind(ctx, to_bind, groups)
   if #to_bind > 0 then
     local entries = {}
     for i, addr in ipairs(to_bind) do
@@ -215,7 +247,7 @@ function M.prepare(ctx, plan, record)
   for n, e in pairs(groups) do
     local ok, err = vfio.check_dev(n, ctx.roots.dev)
     if not ok then
-      util.fail(string.format("%s: %s: %s", e.where, topology.describe(e), err), util.EXIT.HOST)
+      util.fail(string.format("%s: %s: %s", e.where, label(e), err), util.EXIT.HOST)
     end
   end
 end

@@ -64,8 +64,30 @@ function Session:execute(command, arguments, timeout)
   return r["return"]
 end
 
+-- The first event that match(event) accepts, kept or arriving within timeout seconds (others
+-- are kept for later); nil, why when none came.
+function Session:take_event(match, timeout)
+  local deadline = core.sys.clock() + timeout
+  while true do
+    for i, ev in ipairs(self.events) do
+      if match(ev) then return table.remove(self.events, i) end
+    end
+    local left = deadline - core.sys.clock()
+    if left <= 0 then return nil, "QMP: no such event in time" end
+    local line, err, errno = self.conn:read_line(left)
+    if not line then
+      if errno == 110 then return nil, "QMP: no such event in time" end -- ETIMEDOUT
+      return nil, err
+    end
+    local ok, msg = pcall(core.cjson.decode, line)
+    if not ok or type(msg) ~= "table" then return nil, "QMP: not a JSON object: " .. line:sub(1, 200) end
+    if msg.event then self.events[#self.events + 1] = msg end -- a stray reply is dropped
+  end
+end
+
 function Session:close()
   self.conn:close()
 end
+Session.__close = Session.close
 
 return M

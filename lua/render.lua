@@ -1,5 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- A finalized machine as QEMU's argv, a pastable shell command, a tree picture, and JSON.
+local machines = require "vflaunch.machines"
 local topology = require "vflaunch.topology"
 local json = require "vflaunch.json"
 local util = require "vflaunch.util"
@@ -183,8 +184,8 @@ function M.tree(m)
   return table.concat(lines, "\n") .. "\n"
 end
 
--- The plan as one JSON object.
-function M.json(m, argv)
+-- Every port of the machine (bridges and switch ports), as JSON and hot-plug see them.
+function M.ports(m)
   local ports = {}
   for _, e in ipairs(M.walk(m)) do
     local rec = P(e)
@@ -194,11 +195,16 @@ function M.json(m, argv)
         guest_bus = rec.parent.number, secondary_bus = rec.below.number }
     end
   end
+  return ports
+end
+
+-- The plan as one JSON object.
+function M.json(m, argv)
   return json.encode({
-    machine = { type = m.type, qemu = argv[1] },
+    machine = { type = m.type, qemu = argv[1], memory = machines.memory_bytes(m) },
     argv = argv,
     devices = M.device_facts(m),
-    ports = ports,
+    ports = M.ports(m),
     buses = { used = P(m).buses_used, available = P(m).profile.bus_limit },
     root_slots = { used = M.root_slots_used(m), available = #P(m).profile.root_slots },
   }) .. "\n"

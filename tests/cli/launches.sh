@@ -190,6 +190,9 @@ if command -v qemu-system-aarch64 >/dev/null 2>&1; then
 	grep -q "q: QEMU was asked to quit over QMP" "$tmp/err" && ok || bad "stop: QMP was not used"
 	wait "$qpid"
 	check "stop over QMP: the record is gone" test ! -e "$state/q"
+	# The launch asked QEMU for its machine types (-machine help): that answer is vflaunch's to
+	# read, not the user's to see.
+	check "a launch does not echo QEMU's -machine help" sh -c '! grep -q "Supported machines" "$1"' - "$tmp/q.out"
 fi
 
 # D22: the state directory must be vflaunch's alone: refused when others could write it or when

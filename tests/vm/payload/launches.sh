@@ -10,6 +10,9 @@
 #     and the guest's next report still lists all its VFs; restore without a name leaves the live
 #     launches alone and gives back only the VF count no guest uses (the other PF's);
 #  3. stop of one guest gives back its VFs only: the other keeps running, its VFs untouched;
+#  3b. hot-plug: two VFs attached to the running site-a appear in its guest at the addresses attach
+#     printed; a detach with a timeout shorter than the guest's pciehp wait times out with nothing
+#     given back; once the guest has let go, detach gives each back, and the host is as before;
 #  4. a supervised launch (--supervise) whose vflaunch is killed with SIGKILL: QEMU runs on with its
 #     devices, restore is refused while it does; stop of the other guest meanwhile gives back that
 #     guest's VFs but not the VF count the orphan's VFs need; once QEMU is gone, restore without a
@@ -249,6 +252,42 @@ echo "VMTEST-INFO site-b's QEMU exited with status $?"
 expect_state stop-b-gave-back-only-its-vfs /tmp/s-run "$hb" /tmp/s-vfs
 alive "$apid" && pass stop-b-site-a-runs || fail stop-b-site-a-runs "site-a's QEMU is gone"
 next_report stop-b-site-a-keeps-its-vfs /tmp/site-a.log "$apid" "$va"
+
+# 3b. Hot-plug into the running site-a (two spare root ports in its plan): two of site-b's VFs,
+# free again, go in; the guest lists them at the addresses attach printed. Detach one with a
+# timeout shorter than the guest's pciehp waits after the attention button (5 s): it times out,
+# and the VF stays bound and in the guest's plan; once the guest's report no longer lists it,
+# detach again gives it back. Then the other goes too, and the host is as before the attach.
+state >/tmp/s-hp0
+set -- $hb
+v1=$1 v2=$2
+run attach-a 0 vflaunch attach site-a "$v1" "$v2"
+echo "VMTEST-INFO attach of 2 VFs to the running site-a took $ms ms"
+g1=$(sed -n "s/.* $v1 is hostdev[0-9]* on [a-z0-9]*, guest address \(.*\)$/\1/p" /tmp/attach-a.out)
+g2=$(sed -n "s/.* $v2 is hostdev[0-9]* on [a-z0-9]*, guest address \(.*\)$/\1/p" /tmp/attach-a.out)
+id1=$(sed -n "s/.* $v1 is \(hostdev[0-9]*\) on .*/\1/p" /tmp/attach-a.out)
+t=$(now)
+next_report attach-a-guest-sees-6 /tmp/site-a.log "$apid" "$(echo $va $g1 $g2 | tr ' ' '\n' | sort | tr '\n' ' ')"
+echo "VMTEST-INFO attach: the guest's next report (every 5 s) came $(elapsed "$t") s after attach returned"
+state >/tmp/s-hp1
+expect_state attach-a-bound-only-those /tmp/s-hp0 "$v1 $v2" /tmp/s-hp1
+grep -q "^$v1 vfio-pci vfio-pci" /tmp/s-hp1 && grep -q "^$v2 vfio-pci vfio-pci" /tmp/s-hp1 && pass attach-a-on-vfio-pci || fail attach-a-on-vfio-pci "$(grep -e "^$v1 " -e "^$v2 " /tmp/s-hp1)"
+run status-hp 0 vflaunch status site-a
+status_pairs site-a /tmp/status-hp.out | grep -q "^$v1 $g1\$" && pass attach-a-status-lists-it || fail attach-a-status-lists-it "$(cat /tmp/status-hp.out)"
+run detach-a-timeout 3 vflaunch detach site-a "$id1" --timeout 2
+has detach-a-timeout-message "did not let $id1 ($v1) go within 2 s" /tmp/detach-a-timeout.out
+has detach-a-timeout-nothing-back "nothing was given back" /tmp/detach-a-timeout.out
+state >/tmp/s-hp2
+same detach-a-timeout-host-unchanged /tmp/s-hp1 /tmp/s-hp2
+next_report detach-a-guest-lets-go /tmp/site-a.log "$apid" "$(echo $va $g2 | tr ' ' '\n' | sort | tr '\n' ' ')"
+run detach-a 0 vflaunch detach site-a "$id1"
+has detach-a-given-back "site-a: 1 device left the guest; 1 device back on its driver" /tmp/detach-a.out
+expect_state detach-a-gave-back-only-v1 /tmp/s-hp0 "$v2" /tmp/s-hp1
+run detach-a2 0 vflaunch detach site-a "$v2"
+echo "VMTEST-INFO detach of $v2 (the guest's pciehp waits 5 s) took $ms ms"
+state >/tmp/s-hp3
+same hotplug-host-as-before /tmp/s-hp0 /tmp/s-hp3
+next_report detach-a2-guest-back-to-4 /tmp/site-a.log "$apid" "$va"
 
 # 4. A supervised launch of site-b.lua (name site-b again, its VFs free again). Once its QEMU holds
 # the VFs (/dev/vfio/N open: the guest need not have booted), its vflaunch is killed with SIGKILL.

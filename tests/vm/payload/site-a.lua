@@ -22,3 +22,6 @@ if #vfs < 4 then
 end
 local sw = m:root_port():switch { ports = 4 }
 for i = 1, 4 do sw:free_port():add(vfs[i]) end
+-- Two empty root ports: the hot-plug slots `vflaunch attach site-a` fills (launches.sh, 3b).
+m:root_port()
+m:root_port()
