@@ -148,13 +148,13 @@ end
 
 -- The stand-in a test build attaches instead of vfio-pci (VFLAUNCH_TEST_STANDIN=1): the
 -- rehearsal's emulated NVMe, so that a guest without host devices can prove the QMP path.
-local function device_args(u, f, serial)
+local function device_args(u, f)
+  local a = { driver = "vfio-pci", host = f.host, bus = u.port.id, id = f.id,
+    addr = string.format("00.%d", f.fn), multifunction = f.fn == 0 and #u.devs > 1 }
   if sys.testing and os.getenv("VFLAUNCH_TEST_STANDIN") == "1" then
-    return { driver = "nvme", serial = "vflhp" .. serial, bus = u.port.id,
-      addr = string.format("00.%d", f.fn), id = f.id, multifunction = f.fn == 0 and #u.devs > 1 }
+    a.driver, a.host, a.serial = "nvme", nil, "vflhp-" .. f.id -- nvme wants a serial (<= 20)
   end
-  return { driver = "vfio-pci", host = f.host, bus = u.port.id,
-    addr = string.format("00.%d", f.fn), id = f.id, multifunction = f.fn == 0 and #u.devs > 1 }
+  return a
 end
 
 -- Host devices -> units: { port = plan port, devs = { {host, hostdev, fn, id}, ... } }.
@@ -222,16 +222,21 @@ local function wait_until(seconds, check)
   end
 end
 
+-- What attach and detach refuse before anything: a print-only run, no device. Returns opts.
+local function precheck(ctx, what, list, opts)
+  if ctx.print_only then
+    fail("%s changes a running guest, and a print-only run changes nothing: run it without " ..
+      "-n, -t, --json, --rehearse or --simulate", what)
+  end
+  if #list == 0 then util.fail(what .. ": no device given", util.EXIT.USAGE) end
+  return opts or {}
+end
+
 -- Attach host devices (addresses) to the running launch `name`. opts: port (one port; the
 -- devices become its slot's functions), timeout. Returns the devices attached: { {id, host,
 -- port, addr, guest_address}, ... }.
 function M.attach(ctx, name, addrs, opts)
-  opts = opts or {}
-  if ctx.print_only then
-    fail("attach changes a running guest, and a print-only run changes nothing: run it " ..
-      "without -n, -t, --json, --rehearse or --simulate")
-  end
-  if #addrs == 0 then util.fail("attach: no device given", util.EXIT.USAGE) end
+  opts = precheck(ctx, "attach", addrs, opts)
   launches.lock(ctx)
   local r, plan = running(ctx, name)
   local host, devs, seen = ctx:host(), {}, {}
@@ -299,8 +304,11 @@ function M.attach(ctx, name, addrs, opts)
     local added = {}
     for k = #u.devs, 1, -1 do
       local d = u.devs[k]
-      local _, e = s:execute("device_add", device_args(u, d, d.id:match("%d+")), opts.timeout or 10)
-      if e then failure = string.format("device_add %s (%s) on %s: %s", d.id, d.host, u.port.id, e); break end
+      local _, e = s:execute("device_add", device_args(u, d), opts.timeout or 10)
+      if e then
+        failure = string.format("device_add %s (%s) on %s: %s", d.id, d.host, u.port.id, e)
+        break
+      end
       added[#added + 1] = d
     end
     if failure then
@@ -324,7 +332,9 @@ function M.attach(ctx, name, addrs, opts)
   if not failure and not seen_all then
     failure = "QEMU did not report the new devices as realized in time (qom-get)"
   end
-  local now = failure == nil and qemu_devices(s) or {}
+  -- Only a fact for the record: a query that fails leaves the planned bus numbers.
+  local got, now = pcall(qemu_devices, s)
+  if failure or not got then now = {} end
   for _, u in ipairs(attached) do
     for _, d in ipairs(u.devs) do
       local q = qemu_has(now, d.id)
@@ -395,12 +405,7 @@ end
 -- Detach devices (host addresses or ids) from the running launch `name`, then give them back
 -- to their original drivers. Returns the give-back report and the units detached.
 function M.detach(ctx, name, what, opts)
-  opts = opts or {}
-  if ctx.print_only then
-    fail("detach changes a running guest, and a print-only run changes nothing: run it " ..
-      "without -n, -t, --json, --rehearse or --simulate")
-  end
-  if #what == 0 then util.fail("detach: no device given", util.EXIT.USAGE) end
+  opts = precheck(ctx, "detach", what, opts)
   local r, plan = running(ctx, name)
   local units = detach_units(ctx, r, plan, what)
   for _, u in ipairs(units) do
