@@ -18,6 +18,8 @@ WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes 
 # Recursively expanded on purpose: `make check` installs the packages first, then re-enters make.
 DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 lua5.4-cjson libpci 2>/dev/null)
 DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 lua5.4-cjson libpci 2>/dev/null)
+LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
+LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -75,7 +77,8 @@ $(TB)/embedded.o: $(B)/embedded.c | $(TB)
 $(TB):
 	mkdir -p $(TB)
 
-# The Lua modules are compiled in as source text: lua/x.lua becomes module vflaunch.x.
+# The Lua modules are compiled in as source text and as chunks compiled by the build's Lua:
+# lua/x.lua becomes module vflaunch.x.
 $(B)/embedded.c: $(LUASRC) $(B)/embed
 	$(B)/embed $(LUASRC) > $@.tmp && mv $@.tmp $@
 
@@ -83,7 +86,7 @@ $(B)/embedded.o: $(B)/embedded.c
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -Ilauncher -c -o $@ $<
 
 $(B)/embed: tools/embed.c | $(B)
-	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+	$(CC) $(WARN) $(LUA_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LUA_LIBS)
 
 $(B):
 	mkdir -p $(B)/tests
