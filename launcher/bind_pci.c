@@ -11,7 +11,7 @@
 
 static void set_str(lua_State *L, const char *key, const char *value)
 {
-	if (!value[0])
+	if (!value || !value[0])
 		return; /* absent stays nil, so Lua tests `if dev.driver then` */
 	lua_pushstring(L, value);
 	lua_setfield(L, -2, key);
@@ -31,7 +31,8 @@ static const struct {
 	{ "vendor", INV_VENDOR }, { "device", INV_DEVICE }, { "class", INV_CLASS },
 	{ "subsys_vendor", INV_SUBSYS }, { "subsys_device", INV_SUBSYS },
 	{ "header_type", INV_HEADER },
-	{ "vendor_name", INV_NAMES }, { "device_name", INV_NAMES }, { "class_name", INV_NAMES },
+	{ "vendor_name", INV_NAMES }, { "device_name", INV_NAMES },
+	{ "class_name", INV_CLASS_NAME },
 	{ "driver", INV_DRIVER }, { "driver_override", INV_OVERRIDE },
 	{ "iommu_group", INV_GROUP }, { "numa_node", INV_NUMA },
 	{ "sriov_totalvfs", INV_SRIOV }, { "sriov_numvfs", INV_SRIOV },
@@ -58,8 +59,9 @@ static void push_facts(lua_State *L, const struct pci_device *d, unsigned what)
 	if (what & INV_NAMES) {
 		set_str(L, "vendor_name", d->vendor_name);
 		set_str(L, "device_name", d->device_name);
-		set_str(L, "class_name", d->class_name);
 	}
+	if (what & INV_CLASS_NAME)
+		set_str(L, "class_name", d->class_name);
 	if (what & INV_DRIVER)
 		set_str(L, "driver", d->driver);
 	if (what & INV_OVERRIDE)
@@ -118,12 +120,18 @@ static int pci_open(lua_State *L)
 	return 1;
 }
 
-/* inv:devices() -> a table per device, in address order: address, domain, bus, slot, func */
+/* inv:devices(mt, owner) -> devices, by_address: a table per device in address order (address,
+ * domain, bus, slot, func, and _inventory = owner, with metatable mt), and the same tables by
+ * address, both made at their final size. */
 static int inventory_devices(lua_State *L)
 {
 	const struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
 
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checkany(L, 3);
+	lua_settop(L, 3);
 	lua_createtable(L, (int)inv->count, 0);
+	lua_createtable(L, 0, (int)inv->count);
 	for (size_t i = 0; i < inv->count; i++) {
 		const struct pci_device *d = &inv->devs[i];
 
@@ -133,24 +141,29 @@ static int inventory_devices(lua_State *L)
 		set_int(L, "bus", d->addr.bus);
 		set_int(L, "slot", d->addr.dev);
 		set_int(L, "func", d->addr.func);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		lua_pushvalue(L, 3);
+		lua_setfield(L, -2, "_inventory");
+		lua_pushvalue(L, 2);
+		lua_setmetatable(L, -2);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, d->name);
+		lua_rawseti(L, -3, (lua_Integer)i + 1);
 	}
-	return 1;
+	return 2;
 }
 
-/* inv:fill(i, key, t) -> true when key is a fact of a device ("*": all of them), read now if
- * it was not yet and set in t with every other field that read gave; false when key is no
- * fact; nil, message when the tree is corrupt. */
+/* inv:fill(address, key, t) -> true when key is a fact of a device ("*": all of them), read
+ * now if it was not yet and set in t with every other field that read gave; false when key is
+ * no fact; nil, message when the tree is corrupt. */
 static int inventory_fill(lua_State *L)
 {
 	struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
-	lua_Integer i = luaL_checkinteger(L, 2);
+	struct pci_device *d = inventory_find(inv, luaL_checkstring(L, 2));
 	const char *key = luaL_checkstring(L, 3);
 	unsigned what = 0, before;
-	struct pci_device *d;
 	char err[512];
 
-	luaL_argcheck(L, i >= 1 && (size_t)i <= inv->count, 2, "no such device");
+	luaL_argcheck(L, d != NULL, 2, "no such device");
 	luaL_checktype(L, 4, LUA_TTABLE);
 	for (size_t k = 0; k < sizeof FIELDS / sizeof FIELDS[0] && !what; k++)
 		if (strcmp(key, FIELDS[k].key) == 0)
@@ -159,7 +172,6 @@ static int inventory_fill(lua_State *L)
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	d = &inv->devs[i - 1];
 	before = d->known;
 	if (inventory_read(inv, d, what, err, sizeof err) < 0) {
 		luaL_pushfail(L);

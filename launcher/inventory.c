@@ -332,23 +332,35 @@ static struct pci_access *names(struct inventory *inv)
 	return inv->names;
 }
 
-static void read_names(struct inventory *inv, struct pci_device *p)
+/* A name from pci.ids in at most size bytes (the sizes the names always had: what libpci
+ * says of a longer one stays the same), "" when it has none; NULL only when out of memory. */
+static char *lookup(struct pci_access *a, int size, int flags, int id1, int id2)
+{
+	char buf[192];
+
+	if (!a || !pci_lookup_name(a, buf, size, flags | PCI_LOOKUP_NO_NUMBERS, id1, id2))
+		buf[0] = '\0';
+	return strdup(buf);
+}
+
+/* The names of the ids (INV_NAMES), or of the class (INV_CLASS_NAME): describe() shows the
+ * first two alone, and the class takes a file of its own to read. */
+static int read_names(struct inventory *inv, struct pci_device *p, unsigned what, char *err,
+                      size_t errlen)
 {
 	struct pci_access *a = names(inv);
-	const int flags = PCI_LOOKUP_NO_NUMBERS;
 
-	p->vendor_name[0] = p->device_name[0] = p->class_name[0] = '\0';
-	if (!a)
-		return;
-	if (!pci_lookup_name(a, p->vendor_name, sizeof p->vendor_name, flags | PCI_LOOKUP_VENDOR,
-	                     p->vendor))
-		p->vendor_name[0] = '\0';
-	if (!pci_lookup_name(a, p->device_name, sizeof p->device_name, flags | PCI_LOOKUP_DEVICE,
-	                     p->vendor, p->device))
-		p->device_name[0] = '\0';
-	if (!pci_lookup_name(a, p->class_name, sizeof p->class_name, flags | PCI_LOOKUP_CLASS,
-	                     p->class >> 8))
-		p->class_name[0] = '\0';
+	if (what == INV_NAMES) {
+		p->vendor_name = lookup(a, 128, PCI_LOOKUP_VENDOR, (int)p->vendor, 0);
+		p->device_name = lookup(a, 192, PCI_LOOKUP_DEVICE, (int)p->vendor, (int)p->device);
+	} else {
+		p->class_name = lookup(a, 96, PCI_LOOKUP_CLASS, (int)(p->class >> 8), 0);
+	}
+	if (what == INV_NAMES ? !p->vendor_name || !p->device_name : !p->class_name) {
+		errbuf_printf(err, errlen, "%s: out of memory", p->name);
+		return -1;
+	}
+	return 0;
 }
 
 static int read_one(struct inventory *inv, struct pci_device *p, unsigned what, char *err,
@@ -366,10 +378,13 @@ static int read_one(struct inventory *inv, struct pci_device *p, unsigned what, 
 	case INV_HEADER:
 		return read_header(inv, p, err, errlen);
 	case INV_NAMES:
-		if (inventory_read(inv, p, INV_VENDOR | INV_DEVICE | INV_CLASS, err, errlen) < 0)
+		if (inventory_read(inv, p, INV_VENDOR | INV_DEVICE, err, errlen) < 0)
 			return -1;
-		read_names(inv, p);
-		return 0;
+		return read_names(inv, p, what, err, errlen);
+	case INV_CLASS_NAME:
+		if (inventory_read(inv, p, INV_CLASS, err, errlen) < 0)
+			return -1;
+		return read_names(inv, p, what, err, errlen);
 	case INV_DRIVER:
 		return read_driver(inv, p, err, errlen);
 	case INV_OVERRIDE:
@@ -443,28 +458,17 @@ static int cmp_dev(const void *a, const void *b)
 	return cmp_addr(&((const struct pci_device *)a)->addr, &((const struct pci_device *)b)->addr);
 }
 
-/* Room for one more device in inv->devs (capacity *cap). */
-static int grow(struct inventory *inv, size_t *cap, char *err, size_t errlen)
+static int cmp_key(const void *a, const void *b)
 {
-	if (inv->count < *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 256;
-	void *grown = realloc(inv->devs, n * sizeof *inv->devs);
-
-	if (!grown) {
-		errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", n);
-		return -1;
-	}
-	inv->devs = grown;
-	*cap = n;
-	return 0;
+	return cmp_addr(a, b);
 }
 
 int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, size_t errlen)
 {
 	char dir[1024];
+	struct pci_addr *addrs = NULL;
 	struct dirent *e;
-	size_t cap = 0;
+	size_t n = 0, cap = 0;
 	DIR *d;
 	int rc = 0;
 
@@ -476,37 +480,54 @@ int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, siz
 		errbuf_printf(err, errlen, "libpci: sysfs root path is missing or too long");
 		return -1;
 	}
-	if (!(inv->root = strdup(sysfs_root))) {
-		errbuf_printf(err, errlen, "libpci: out of memory");
-		return -1;
-	}
 	if (!(d = opendir(dir))) {
 		errbuf_printf(err, errlen, "libpci: cannot open %s: %s", dir, strerror(errno));
-		inventory_free(inv);
 		return -1;
 	}
+	/* The addresses first, sorted while they are small (16 bytes, not a device's struct:
+	 * fresh memory is what a listing costs most), then one array of devices in that order. */
 	while (rc == 0 && (e = readdir(d))) {
-		struct pci_device *p;
-
 		if (e->d_name[0] == '.')
 			continue; /* ".", "..", or a special non-device, as libpci skips them */
-		if ((rc = grow(inv, &cap, err, errlen)) < 0)
-			break;
-		p = memset(&inv->devs[inv->count], 0, sizeof *p);
-		if ((rc = check_entry_name(dir, e->d_name, &p->addr, err, errlen)) < 0)
-			break;
-		pci_addr_format(&p->addr, p->name, sizeof p->name); /* canonical: the entry's name */
-		p->iommu_group = p->numa_node = -1;
-		p->sriov_totalvfs = p->sriov_numvfs = p->sriov_offset = p->sriov_stride = -1;
-		inv->count++;
+		if (n == cap) {
+			void *grown = realloc(addrs, (cap = cap ? cap * 2 : 256) * sizeof *addrs);
+
+			if (!grown) {
+				errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", cap);
+				rc = -1;
+				break;
+			}
+			addrs = grown;
+		}
+		rc = check_entry_name(dir, e->d_name, &addrs[n++], err, errlen);
 	}
 	closedir(d);
+	if (rc == 0 && n) {
+		qsort(addrs, n, sizeof *addrs, cmp_key);
+		inv->devs = calloc(n, sizeof *inv->devs);
+		inv->root = strdup(sysfs_root);
+		if (!inv->devs || !inv->root) {
+			errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", n);
+			rc = -1;
+		}
+	} else if (rc == 0 && !(inv->root = strdup(sysfs_root))) {
+		errbuf_printf(err, errlen, "libpci: out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct pci_device *p = &inv->devs[i];
+
+		p->addr = addrs[i];
+		pci_addr_format(&p->addr, p->name, sizeof p->name); /* the entry's canonical name */
+		p->iommu_group = p->numa_node = -1;
+		p->sriov_totalvfs = p->sriov_numvfs = p->sriov_offset = p->sriov_stride = -1;
+	}
+	free(addrs);
 	if (rc < 0) {
 		inventory_free(inv);
 		return -1;
 	}
-	if (inv->count)
-		qsort(inv->devs, inv->count, sizeof *inv->devs, cmp_dev);
+	inv->count = n;
 	return 0;
 }
 
@@ -526,8 +547,12 @@ void inventory_free(struct inventory *inv)
 {
 	if (!inv)
 		return;
-	for (size_t i = 0; i < inv->count; i++)
+	for (size_t i = 0; i < inv->count; i++) {
 		free(inv->devs[i].vfs);
+		free(inv->devs[i].vendor_name);
+		free(inv->devs[i].device_name);
+		free(inv->devs[i].class_name);
+	}
 	free(inv->devs);
 	free(inv->root);
 	if (inv->names)

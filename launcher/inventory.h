@@ -15,7 +15,7 @@
 #define INV_CLASS    0x0004u /* class */
 #define INV_SUBSYS   0x0008u /* subsystem_vendor, subsystem_device */
 #define INV_HEADER   0x0010u /* header_type, one byte of config space */
-#define INV_NAMES    0x0020u /* vendor_name, device_name, class_name (pci.ids; reads the ids) */
+#define INV_NAMES    0x0020u /* vendor_name, device_name (pci.ids; reads vendor and device) */
 #define INV_DRIVER   0x0040u /* the driver link */
 #define INV_OVERRIDE 0x0080u /* driver_override */
 #define INV_GROUP    0x0100u /* the iommu_group link */
@@ -23,8 +23,9 @@
 #define INV_SRIOV    0x0400u /* sriov_totalvfs, and when present numvfs, offset, stride */
 #define INV_PHYSFN   0x0800u /* the physfn link, checked to lead to an SR-IOV PF of the tree */
 #define INV_VFS      0x1000u /* the virtfnN links */
-#define INV_ALL      0x1fffu
-#define INV_PHYSFN_LINK 0x2000u /* internal: the physfn link read, not yet checked */
+#define INV_CLASS_NAME 0x2000u /* class_name (pci.ids; reads class) */
+#define INV_ALL      0x3fffu
+#define INV_PHYSFN_LINK 0x4000u /* internal: the physfn link read, not yet checked */
 
 struct pci_device {
 	struct pci_addr addr;
@@ -34,9 +35,9 @@ struct pci_device {
 	unsigned class;               /* 24 bits: base class, subclass, prog-if (0x020000) */
 	unsigned subsys_vendor, subsys_device;
 	unsigned header_type;         /* low 7 bits of config 0x0e: 0 endpoint, 1 bridge, 2 cardbus */
-	char vendor_name[128];        /* from pci.ids, "" when unknown */
-	char device_name[192];
-	char class_name[96];
+	char *vendor_name;            /* from pci.ids, "" when unknown, NULL until read */
+	char *device_name;            /* (few devices have their names read: these are not */
+	char *class_name;             /*  kept in every one of thousands of structs) */
 	char driver[64];              /* "" when no driver is bound */
 	char driver_override[64];     /* "" when none */
 	int iommu_group;              /* -1 when the device has none */

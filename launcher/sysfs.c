@@ -194,16 +194,21 @@ int sysfs_read_attr(const char *path, char *buf, size_t size)
 
 int sysfs_read_at(const char *path, void *buf, size_t size, long offset)
 {
+	struct stat sb;
 	ssize_t n;
-	int fd = open_attr(path, O_RDONLY), err = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
 
 	if (fd < 0)
-		return fd;
+		return -errno;
 	do
 		n = pread(fd, buf, size, offset);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		err = errno;
+	/* As in sysfs_read_attr, fstat only when the read did not give what a file gives: a FIFO
+	 * or directory fails pread (ESPIPE, EISDIR) and is -EINVAL. */
+	if (n <= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)))
+		err = EINVAL;
 	close(fd);
 	return err ? -err : (int)n;
 }

@@ -30,7 +30,8 @@ int sysfs_parse_long(const char *buf, int n, long *value);
 int sysfs_read_attr(const char *path, char *buf, size_t size);
 
 /* Up to size bytes at offset of a regular file (config space): the count read, or -errno
- * (-EINVAL for anything but a regular file, found without blocking). */
+ * (-EINVAL for a FIFO or directory, found without blocking; open, pread, close, and fstat
+ * only when pread gives nothing). */
 int sysfs_read_at(const char *path, void *buf, size_t size, long offset);
 
 /* Write value in one write(2) to a regular file: 0, or -errno (a short write is -EIO; anything

@@ -15,14 +15,11 @@ Inventory.__index = Inventory
 -- Methods of each device table; the tables stay plain data (fields from launcher/bind_pci.c).
 local Device = {}
 
--- Device table -> its index in the C inventory, and that inventory.
-local slot = setmetatable({}, { __mode = "k" })
-
 -- Read fact k of d (and whatever the same read gives) into d. False when k is no fact.
 local function fill(d, k)
-  local s = slot[d]
-  if not s or type(k) ~= "string" then return false end
-  local ok, err = s.pci:fill(s.index, k, d)
+  local inv, address = rawget(d, "_inventory"), rawget(d, "address")
+  if type(k) ~= "string" or type(inv) ~= "table" or type(address) ~= "string" then return false end
+  local ok, err = inv.pci:fill(address, k, d)
   if ok == nil then
     util.fail("cannot read the host's PCI devices: " .. err ..
       " (give the sysfs root with --sysfs DIR, or use --simulate)", util.EXIT.HOST)
@@ -74,8 +71,27 @@ function Device:set_vfs(n)
   return self._inventory.set_vfs(self, n)
 end
 
+-- PF -> the set of addresses its virtfnN links name.
+local vf_sets = setmetatable({}, { __mode = "k" })
+
+local function lists(pf, address)
+  local set = vf_sets[pf]
+  if not set then
+    set = {}
+    for _, a in ipairs(pf.vfs_addresses or {}) do set[a] = true end
+    vf_sets[pf] = set
+  end
+  return set[address]
+end
+
 function Device:is_bridge()
   own(self, Device, "dev:is_bridge()")
+  -- A VF is an endpoint: SR-IOV gives VFs a type 0 header, and the kernel takes a type 0
+  -- header with the bridge class for no class at all. A device that names its PF (physfn)
+  -- and that PF lists (virtfnN) is one, known from links a run reads anyway instead of from
+  -- class and config (for 1984 VFs, 12,000 system calls of a 60 ms check).
+  local pf = self.physfn and self._inventory.by_address[self.physfn]
+  if pf and lists(pf, self.address) then return false end
   return (self.class >> 8) == 0x0604 or self.header_type == 1 -- class first: no config read
 end
 
@@ -93,14 +109,8 @@ function M.scan(root)
     util.fail("cannot read the host's PCI devices: " .. err ..
       " (give the sysfs root with --sysfs DIR, or use --simulate)", util.EXIT.HOST)
   end
-  local devices = handle:devices()
-  local inv = setmetatable({ root = root, devices = devices, by_address = {} }, Inventory)
-  for i, d in ipairs(devices) do
-    d._inventory = inv
-    slot[d] = { pci = handle, index = i }
-    setmetatable(d, Device)
-    inv.by_address[d.address] = d
-  end
+  local inv = setmetatable({ root = root, pci = handle }, Inventory)
+  inv.devices, inv.by_address = handle:devices(Device, inv)
   return inv
 end
 
@@ -209,11 +219,15 @@ function Inventory:vfs(filter)
     if k ~= "free" then pf_filter[k] = v end
   end
   -- Only an SR-IOV PF has VFs: the filter is asked of those alone (a device without
-  -- sriov_totalvfs costs one failed open, whatever the filter reads).
-  local out = {}
+  -- sriov_totalvfs costs one failed open, whatever the filter reads), and not of the VFs a
+  -- PF already listed (a VF is no PF; they follow their PF in address order).
+  local out, listed = {}, {}
   for _, pf in ipairs(self.devices) do
-    if pf.sriov_totalvfs and matches(pf, pf_filter) then
-      for _, vf in ipairs(pf:vfs()) do out[#out + 1] = vf end
+    if not listed[pf] and pf.sriov_totalvfs and matches(pf, pf_filter) then
+      for _, vf in ipairs(pf:vfs()) do
+        out[#out + 1] = vf
+        listed[vf] = true
+      end
     end
   end
   return keep_free(self, "vfs", out, filter.free)
