@@ -158,9 +158,13 @@ lint:
 	luacheck --no-color --quiet lua scripts tests bench
 
 # Benchmarks (not tests): each prints ratios against its peers, measured in the same run.
-bench: vflaunch $(B)/mksimhost
-	tools/install-deps.sh time
-	bench/plan.sh ./vflaunch $(B)/mksimhost
+bench: vflaunch $(B)/mksimhost $(B)/cputime
+	tools/install-deps.sh time pciutils
+	bench/plan.sh ./vflaunch $(B)/mksimhost 30 $(B)/cputime
+
+# Runs a command and prints its CPU time (user + system) in ms, for the benchmarks.
+$(B)/cputime: bench/cputime.c | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 bench-bind:
 	tools/install-deps.sh $(VM_PKGS) dpdk
