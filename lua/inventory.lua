@@ -15,11 +15,14 @@ Inventory.__index = Inventory
 -- Methods of each device table; the tables stay plain data (fields from launcher/bind_pci.c).
 local Device = {}
 
+-- Inventory -> its C inventory (core.pci), out of scripts' reach as every core is.
+local handles = setmetatable({}, { __mode = "k" })
+
 -- Read fact k of d (and whatever the same read gives) into d. False when k is no fact.
 local function fill(d, k)
-  local inv, address = rawget(d, "_inventory"), rawget(d, "address")
-  if type(k) ~= "string" or type(inv) ~= "table" or type(address) ~= "string" then return false end
-  local ok, err = inv.pci:fill(address, k, d)
+  local handle, address = handles[rawget(d, "_inventory")], rawget(d, "address")
+  if type(k) ~= "string" or not handle or type(address) ~= "string" then return false end
+  local ok, err = handle:fill(address, k, d)
   if ok == nil then
     util.fail("cannot read the host's PCI devices: " .. err ..
       " (give the sysfs root with --sysfs DIR, or use --simulate)", util.EXIT.HOST)
@@ -109,7 +112,8 @@ function M.scan(root)
     util.fail("cannot read the host's PCI devices: " .. err ..
       " (give the sysfs root with --sysfs DIR, or use --simulate)", util.EXIT.HOST)
   end
-  local inv = setmetatable({ root = root, pci = handle }, Inventory)
+  local inv = setmetatable({ root = root }, Inventory)
+  handles[inv] = handle
   inv.devices, inv.by_address = handle:devices(Device, inv)
   return inv
 end

@@ -109,6 +109,8 @@ function T.test_facts_on_demand()
     "sriov_numvfs", "vfs_addresses" } do
     assert(seen[k], "pairs() lacks " .. k)
   end
+  -- What reads them is a C core, which no script reaches.
+  for k, v in pairs(vf.host) do assert(type(v) ~= "userdata", "vf.host." .. k .. " is a core") end
 end
 
 t.run("inventory", T)
