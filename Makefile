@@ -18,6 +18,8 @@ WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes 
 # Recursively expanded on purpose: `make check` installs the packages first, then re-enters make.
 DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 lua5.4-cjson libpci 2>/dev/null)
 DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 lua5.4-cjson libpci 2>/dev/null)
+LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
+LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -76,7 +78,8 @@ $(TB)/embedded.o: $(B)/embedded.c | $(TB)
 $(TB):
 	mkdir -p $(TB)
 
-# The Lua modules are compiled in as source text: lua/x.lua becomes module vflaunch.x.
+# The Lua modules are compiled in as source text and as chunks compiled by the build's Lua:
+# lua/x.lua becomes module vflaunch.x.
 $(B)/embedded.c: $(LUASRC) $(B)/embed
 	$(B)/embed $(LUASRC) > $@.tmp && mv $@.tmp $@
 
@@ -84,7 +87,7 @@ $(B)/embedded.o: $(B)/embedded.c
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -Ilauncher -c -o $@ $<
 
 $(B)/embed: tools/embed.c | $(B)
-	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+	$(CC) $(WARN) $(LUA_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LUA_LIBS)
 
 $(B):
 	mkdir -p $(B)/tests
@@ -159,9 +162,13 @@ lint:
 	luacheck --no-color --quiet lua scripts tests bench
 
 # Benchmarks (not tests): each prints ratios against its peers, measured in the same run.
-bench: vflaunch $(B)/mksimhost
-	tools/install-deps.sh time
-	bench/plan.sh ./vflaunch $(B)/mksimhost
+bench: vflaunch $(B)/mksimhost $(B)/cputime
+	tools/install-deps.sh time pciutils
+	bench/plan.sh ./vflaunch $(B)/mksimhost 30 $(B)/cputime
+
+# Runs a command and prints its CPU time (user + system) in ms, for the benchmarks.
+$(B)/cputime: bench/cputime.c | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 bench-bind:
 	tools/install-deps.sh $(VM_PKGS) dpdk

@@ -3,7 +3,9 @@
 -- argv, tree and JSON; REPEAT times, after the host's inventory was read (not timed).
 -- Run through vflaunch on the large simulated host (bench/plan.sh does):
 --   vflaunch --simulate=large -q bench/plan.lua STRATEGY N [REPEAT]
--- Prints one line: "plan STRATEGY N: median MS ms, min MS ms, lua heap KIB KiB, argv WORDS words".
+-- Prints one line: "plan STRATEGY N: median MS ms, min MS ms, lua heap KIB KiB (allocated, the
+-- collector stopped), state KIB KiB (what the plan keeps after a full collection: the machine,
+-- its elements and argv), argv WORDS words".
 local vf = require "vflaunch"
 local compile = require "vflaunch.compile"
 local render = require "vflaunch.render"
@@ -25,6 +27,9 @@ local function once()
   return m, argv, #out
 end
 
+-- Once untimed: the host's facts the plan shows are read on first use, and belong to the
+-- inventory, not to the plan.
+if n > 0 then once() end
 collectgarbage()
 local base = collectgarbage("count")
 local times, heap, words, bytes = {}, 0, 0, 0
@@ -39,5 +44,13 @@ for i = 1, repeats do
   collectgarbage("restart")
 end
 table.sort(times)
-print(string.format("plan %s %d: median %.1f ms, min %.1f ms, lua heap %.0f KiB, argv %d words, " ..
-  "output %d bytes", strategy, n, times[(#times + 1) // 2], times[1], heap, words, bytes))
+-- What one plan keeps alive (the machine and argv; the output strings are let go).
+collectgarbage()
+local kept_m, kept_argv = once()
+collectgarbage()
+collectgarbage()
+local state = collectgarbage("count") - base
+assert(kept_m and kept_argv) -- alive until here
+print(string.format("plan %s %d: median %.1f ms, min %.1f ms, lua heap %.0f KiB, state %.0f KiB " ..
+  "(%.0f bytes per device), argv %d words, output %d bytes", strategy, n, times[(#times + 1) // 2],
+  times[1], heap, state, n > 0 and state * 1024 / n or 0, words, bytes))

@@ -1,22 +1,28 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Benchmarks of issue 4, with ratios against peers measured in the same run:
+# Benchmarks of issues 4 and 9, with ratios against peers measured in the same run:
 #  1. plan + render (m:place, finalize, validate, argv, tree, JSON) for 64, 248 and 1984 devices on
 #     the large simulated host: median time in process, Lua heap, and the process's peak RSS
 #     (getrusage, through /usr/bin/time) over an empty plan on the same host;
 #  2. launch overhead of scripts/big-guest.lua (64 VFs behind 2 switches): vflaunch from start to
 #     exec of /bin/true, against bench/big-guest.sh, the hand-written shell wrapper doing the same
-#     job, both reading one sysfs tree made by mksimhost.
-# Usage: bench/plan.sh [VFLAUNCH [MKSIMHOST [RUNS]]]   (defaults: ./vflaunch build/mksimhost 30)
+#     job, both reading one sysfs tree made by mksimhost: CPU time (user + system) and wall time;
+#  3. the large host (2048 functions, a tree made by mksimhost): -n of scripts/flat-248.lua and
+#     scripts/dense-1984.lua, and `vflaunch list` against `lspci -D -k` on the same tree, CPU time.
+# Then bench/scale.sh: launch overhead against the size of the host and of the request.
+# Usage: bench/plan.sh [VFLAUNCH [MKSIMHOST [RUNS [CPUTIME]]]]
+#   (defaults: ./vflaunch build/mksimhost 30 build/cputime)
 set -eu
 vf=$(cd "$(dirname "${1:-./vflaunch}")" && pwd)/$(basename "${1:-./vflaunch}")
 mksimhost=${2:-build/mksimhost}
 runs=${3:-30}
+cputime=${4:-build/cputime}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-[ -x "$vf" ] && [ -x "$mksimhost" ] || { echo "plan.sh: build first: make vflaunch $mksimhost" >&2; exit 2; }
+[ -x "$vf" ] && [ -x "$mksimhost" ] && [ -x "$cputime" ] ||
+	{ echo "plan.sh: build first: make vflaunch $mksimhost $cputime" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "plan.sh: /usr/bin/time is missing (Debian package 'time')" >&2; exit 2; }
 
 now() { date +%s%N; }
@@ -76,13 +82,29 @@ run_sh() {
 	else PRINT=1 bench/big-guest.sh "$host/sys" /bin/true >/dev/null; fi
 }
 run_true() { /bin/true; }
+# The same commands under cputime, for their CPU time (the wrapper's children included).
+cpu_vf() {
+	if [ $mode = exec ]; then "$cputime" "$vf" --root "$host" --qemu /bin/true scripts/big-guest.lua
+	else "$cputime" "$vf" --root "$host" --qemu /bin/true -n scripts/big-guest.lua; fi
+}
+cpu_sh() {
+	if [ $mode = exec ]; then "$cputime" bench/big-guest.sh "$host/sys" /bin/true
+	else PRINT=1 "$cputime" bench/big-guest.sh "$host/sys" /bin/true; fi
+}
+cpu_true() { "$cputime" /bin/true; }
+# And printing the command, whatever this host allows: -n against the wrapper's PRINT=1.
+cpu_vfp() { "$cputime" "$vf" --root "$host" --qemu /bin/true -n scripts/big-guest.lua; }
+cpu_shp() { PRINT=1 "$cputime" bench/big-guest.sh "$host/sys" /bin/true; }
 : >"$tmp/times"
+: >"$tmp/cpu"
 i=0
 while [ $i -lt "$runs" ]; do  # interleaved, so that load hits both alike
 	for w in vf sh true; do
 		t0=$(now); "run_$w"; t1=$(now)
 		echo "$w $((t1 - t0))" >>"$tmp/times"
+		echo "$w $("cpu_$w")" >>"$tmp/cpu"
 	done
+	for w in vfp shp; do echo "$w $("cpu_$w")" >>"$tmp/cpu"; done
 	i=$((i + 1))
 done
 awk -v runs="$runs" '
@@ -97,3 +119,44 @@ awk -v runs="$runs" '
 		printf "%d runs each, medians: vflaunch %.1f ms, shell wrapper %.1f ms, /bin/true alone %.1f ms\n", runs, v, s, z
 		printf "ratio: vflaunch / shell wrapper = %.2f (over the bare exec: %.1f ms vs %.1f ms, %.2f)\n", v / s, v - z, s - z, (v - z) / (s - z)
 	}' "$tmp/times"
+# median LABEL < "label value" lines
+median() {
+	awk -v w="$1" '$1 == w { a[++k] = $2 }
+	END {
+		for (i = 2; i <= k; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		printf "%.2f", k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}'
+}
+v=$(median vf <"$tmp/cpu") s=$(median sh <"$tmp/cpu") z=$(median true <"$tmp/cpu")
+echo "CPU (user + system), medians: vflaunch $v ms, shell wrapper $s ms, /bin/true alone $z ms"
+awk -v v="$v" -v s="$s" -v m="$mode" 'BEGIN { printf "ratio (CPU, %s): vflaunch / shell wrapper = %.3f\n", m, v / s }'
+v=$(median vfp <"$tmp/cpu") s=$(median shp <"$tmp/cpu")
+echo "printing the command, CPU medians: vflaunch -n $v ms, shell wrapper (PRINT=1) $s ms"
+awk -v v="$v" -v s="$s" 'BEGIN { printf "ratio (CPU, print): vflaunch -n / shell wrapper = %.3f (target 0.05, and 10 ms)\n", v / s }'
+
+echo
+echo "== the large host (2048 functions, mksimhost large): CPU time, medians of $runs"
+large=$tmp/large
+mkdir "$large"
+"$mksimhost" large "$large"
+lspci=$(command -v lspci || true)
+: >"$tmp/large.cpu"
+i=0
+while [ $i -lt "$runs" ]; do
+	echo "flat $("$cputime" "$vf" --sysfs "$large" -n scripts/flat-248.lua)" >>"$tmp/large.cpu"
+	echo "dense $("$cputime" "$vf" --sysfs "$large" -n scripts/dense-1984.lua)" >>"$tmp/large.cpu"
+	echo "list $("$cputime" "$vf" --sysfs "$large" list)" >>"$tmp/large.cpu"
+	[ -z "$lspci" ] || echo "lspci $("$cputime" "$lspci" -A linux-sysfs -O sysfs.path="$large/bus/pci" -D -k 2>/dev/null)" >>"$tmp/large.cpu"
+	i=$((i + 1))
+done
+echo "-n scripts/flat-248.lua: $(median flat <"$tmp/large.cpu") ms (target 60 ms)"
+echo "-n scripts/dense-1984.lua: $(median dense <"$tmp/large.cpu") ms (target 60 ms)"
+if [ -n "$lspci" ]; then
+	l=$(median list <"$tmp/large.cpu") p=$(median lspci <"$tmp/large.cpu")
+	awk -v l="$l" -v p="$p" 'BEGIN { printf "vflaunch list: %.2f ms, lspci -D -k: %.2f ms, ratio %.2f (target 0.5)\n", l, p, l / p }'
+else
+	echo "vflaunch list: $(median list <"$tmp/large.cpu") ms (no lspci here to compare: Debian package pciutils)"
+fi
+
+echo
+bench/scale.sh "$vf" "$mksimhost" "$cputime" "$(( runs < 15 ? runs : 15 ))"

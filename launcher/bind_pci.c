@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Lua binding "vflaunch.core.pci": the inventory scan and PCI address parsing, as plain tables.
+// Lua binding "vflaunch.core.pci": the inventory (devices listed, facts read on demand into
+// plain tables) and PCI address parsing.
 #include <lauxlib.h>
 #include <lua.h>
+#include <string.h>
 
 #include "host.h"
 #include "inventory.h"
@@ -9,7 +11,7 @@
 
 static void set_str(lua_State *L, const char *key, const char *value)
 {
-	if (!value[0])
+	if (!value || !value[0])
 		return; /* absent stays nil, so Lua tests `if dev.driver then` */
 	lua_pushstring(L, value);
 	lua_setfield(L, -2, key);
@@ -21,41 +23,69 @@ static void set_int(lua_State *L, const char *key, long value)
 	lua_setfield(L, -2, key);
 }
 
-static void push_device(lua_State *L, const struct pci_device *d)
+/* Each field of a device table and the facts (INV_*) that give it. */
+static const struct {
+	const char *key;
+	unsigned what;
+} FIELDS[] = {
+	{ "vendor", INV_VENDOR }, { "device", INV_DEVICE }, { "class", INV_CLASS },
+	{ "subsys_vendor", INV_SUBSYS }, { "subsys_device", INV_SUBSYS },
+	{ "header_type", INV_HEADER },
+	{ "vendor_name", INV_NAMES }, { "device_name", INV_NAMES },
+	{ "class_name", INV_CLASS_NAME },
+	{ "driver", INV_DRIVER }, { "driver_override", INV_OVERRIDE },
+	{ "iommu_group", INV_GROUP }, { "numa_node", INV_NUMA },
+	{ "sriov_totalvfs", INV_SRIOV }, { "sriov_numvfs", INV_SRIOV },
+	{ "sriov_offset", INV_SRIOV }, { "sriov_stride", INV_SRIOV },
+	{ "physfn", INV_PHYSFN }, { "vfs_addresses", INV_SRIOV | INV_VFS },
+	{ "*", INV_ALL },
+};
+
+/* The fields of the facts in what into the table on top of the stack. */
+static void push_facts(lua_State *L, const struct pci_device *d, unsigned what)
 {
-	lua_createtable(L, 0, 24);
-	set_str(L, "address", d->name);
-	set_int(L, "domain", d->addr.domain);
-	set_int(L, "bus", d->addr.bus);
-	set_int(L, "slot", d->addr.dev);
-	set_int(L, "func", d->addr.func);
-	set_int(L, "vendor", d->vendor);
-	set_int(L, "device", d->device);
-	set_int(L, "class", d->class);
-	set_int(L, "subsys_vendor", d->subsys_vendor);
-	set_int(L, "subsys_device", d->subsys_device);
-	set_int(L, "header_type", d->header_type);
-	set_str(L, "vendor_name", d->vendor_name);
-	set_str(L, "device_name", d->device_name);
-	set_str(L, "class_name", d->class_name);
-	set_str(L, "driver", d->driver);
-	set_str(L, "driver_override", d->driver_override);
-	if (d->iommu_group >= 0)
+	if (what & INV_VENDOR)
+		set_int(L, "vendor", d->vendor);
+	if (what & INV_DEVICE)
+		set_int(L, "device", d->device);
+	if (what & INV_CLASS)
+		set_int(L, "class", d->class);
+	if (what & INV_SUBSYS) {
+		set_int(L, "subsys_vendor", d->subsys_vendor);
+		set_int(L, "subsys_device", d->subsys_device);
+	}
+	if (what & INV_HEADER)
+		set_int(L, "header_type", d->header_type);
+	if (what & INV_NAMES) {
+		set_str(L, "vendor_name", d->vendor_name);
+		set_str(L, "device_name", d->device_name);
+	}
+	if (what & INV_CLASS_NAME)
+		set_str(L, "class_name", d->class_name);
+	if (what & INV_DRIVER)
+		set_str(L, "driver", d->driver);
+	if (what & INV_OVERRIDE)
+		set_str(L, "driver_override", d->driver_override);
+	if ((what & INV_GROUP) && d->iommu_group >= 0)
 		set_int(L, "iommu_group", d->iommu_group);
-	if (d->numa_node >= 0)
+	if ((what & INV_NUMA) && d->numa_node >= 0)
 		set_int(L, "numa_node", d->numa_node);
-	set_str(L, "physfn", d->physfn);
-	if (d->sriov_totalvfs >= 0) {
+	if ((what & INV_SRIOV) && d->sriov_totalvfs >= 0) {
 		set_int(L, "sriov_totalvfs", d->sriov_totalvfs);
 		set_int(L, "sriov_numvfs", d->sriov_numvfs);
 		set_int(L, "sriov_offset", d->sriov_offset);
 		set_int(L, "sriov_stride", d->sriov_stride);
+	}
+	if (what & INV_PHYSFN)
+		set_str(L, "physfn", d->physfn);
+	/* A PF's VFs: a list only for an SR-IOV device, as pf:vfs() reads them. */
+	if ((what & INV_VFS) && (d->known & INV_SRIOV) && d->sriov_totalvfs >= 0) {
 		lua_createtable(L, (int)d->nvfs, 0);
 		for (size_t i = 0; i < d->nvfs; i++) {
 			lua_pushstring(L, d->vfs[i]);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
-		lua_setfield(L, -2, "vfs");
+		lua_setfield(L, -2, "vfs_addresses");
 	}
 }
 
@@ -67,30 +97,90 @@ static int inventory_gc(lua_State *L)
 	return 0;
 }
 
-/* scan(sysfs_root) -> array of device tables | nil, message */
-static int pci_scan(lua_State *L)
+/* open(sysfs_root) -> inventory | nil, message: the devices listed, none of their facts read */
+static int pci_open(lua_State *L)
 {
 	const char *root = luaL_checkstring(L, 1);
 	struct inventory *inv;
 	char err[512];
 
-	/* The scan lives in GC-owned memory with a __gc, so a raise while the tables are built
+	/* The inventory lives in GC-owned memory with a __gc, so that a raise while it is used
 	 * (out of memory) cannot leak it. */
 	inv = lua_newuserdatauv(L, sizeof(*inv), 0);
 	inv->devs = NULL;
 	inv->count = 0;
+	inv->root = NULL;
+	inv->names = NULL;
 	luaL_setmetatable(L, INVENTORY_META);
-	if (inventory_scan(root, inv, err, sizeof(err)) < 0) {
+	if (inventory_list(root, inv, err, sizeof(err)) < 0) {
 		luaL_pushfail(L);
 		lua_pushstring(L, err);
 		return 2;
 	}
+	return 1;
+}
+
+/* inv:devices(mt, owner) -> devices, by_address: a table per device in address order (address,
+ * domain, bus, slot, func, and _inventory = owner, with metatable mt), and the same tables by
+ * address, both made at their final size. */
+static int inventory_devices(lua_State *L)
+{
+	const struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checkany(L, 3);
+	lua_settop(L, 3);
 	lua_createtable(L, (int)inv->count, 0);
+	lua_createtable(L, 0, (int)inv->count);
 	for (size_t i = 0; i < inv->count; i++) {
-		push_device(L, &inv->devs[i]);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		const struct pci_device *d = &inv->devs[i];
+
+		lua_createtable(L, 0, 8);
+		set_str(L, "address", d->name);
+		set_int(L, "domain", d->addr.domain);
+		set_int(L, "bus", d->addr.bus);
+		set_int(L, "slot", d->addr.dev);
+		set_int(L, "func", d->addr.func);
+		lua_pushvalue(L, 3);
+		lua_setfield(L, -2, "_inventory");
+		lua_pushvalue(L, 2);
+		lua_setmetatable(L, -2);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, d->name);
+		lua_rawseti(L, -3, (lua_Integer)i + 1);
 	}
-	inventory_free(inv); /* now, not at the next collection: it can be large */
+	return 2;
+}
+
+/* inv:fill(address, key, t) -> true when key is a fact of a device ("*": all of them), read
+ * now if it was not yet and set in t with every other field that read gave; false when key is
+ * no fact; nil, message when the tree is corrupt. */
+static int inventory_fill(lua_State *L)
+{
+	struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
+	struct pci_device *d = inventory_find(inv, luaL_checkstring(L, 2));
+	const char *key = luaL_checkstring(L, 3);
+	unsigned what = 0, before;
+	char err[512];
+
+	luaL_argcheck(L, d != NULL, 2, "no such device");
+	luaL_checktype(L, 4, LUA_TTABLE);
+	for (size_t k = 0; k < sizeof FIELDS / sizeof FIELDS[0] && !what; k++)
+		if (strcmp(key, FIELDS[k].key) == 0)
+			what = FIELDS[k].what;
+	if (!what) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	before = d->known;
+	if (inventory_read(inv, d, what, err, sizeof err) < 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	lua_settop(L, 4);
+	push_facts(L, d, d->known & ~before); /* only what was read now: a script's own stays */
+	lua_pushboolean(L, 1);
 	return 1;
 }
 
@@ -114,14 +204,22 @@ static int pci_parse_address(lua_State *L)
 int luaopen_core_pci(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
+		{ "open", pci_open },
 		{ "parse_address", pci_parse_address },
-		{ "scan", pci_scan },
+		{ NULL, NULL }
+	};
+
+	static const luaL_Reg methods[] = {
+		{ "devices", inventory_devices },
+		{ "fill", inventory_fill },
 		{ NULL, NULL }
 	};
 
 	luaL_newmetatable(L, INVENTORY_META);
 	lua_pushcfunction(L, inventory_gc);
 	lua_setfield(L, -2, "__gc");
+	luaL_newlib(L, methods);
+	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 	luaL_newlib(L, funcs);
 	return 1;

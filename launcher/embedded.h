@@ -10,6 +10,8 @@ struct embedded_module {
 	const char *chunkname; /* "=lua/topology.lua": messages name the source, never as a user file */
 	const char *source;    /* NUL-terminated source text */
 	size_t size;           /* bytes, without the NUL */
+	const char *compiled;  /* the same chunk compiled by the build's Lua (lua_dump, with lines) */
+	size_t compiled_size;
 };
 
 /* Terminated by an entry whose name is NULL. */

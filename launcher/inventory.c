@@ -1,5 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The host's PCI devices read with libpci's sysfs method (as lspci does), copied into plain structs.
+// The host's PCI devices from a sysfs tree: listed in one pass, each fact read when asked for,
+// names from pci.ids through libpci.
+//
+// libpci's sysfs method reads ten attributes of every device and resolves two links with
+// realpath(3), some thirty system calls a device whatever the caller wants, and it aborts (its
+// error handler may not return) or blocks (a plain open of a FIFO) on a tree the kernel could
+// not have made, so that every file it would touch had to be checked first. What vflaunch asks
+// of a device is a few attributes and links: it reads those itself, one open, read and close
+// for an attribute, one readlink for a link, each once, and only when a caller asks. libpci
+// does what it is good at: the names in pci.ids.
 #include "inventory.h"
 
 #include <ctype.h>
@@ -17,19 +26,9 @@
 #include "sysfs.h"
 #include "vfio.h"
 
-/* libpci's error handler must not return (PCI_NONRET) and libpci gives it no context, so it
- * could only exit or longjmp; vflaunch does neither from library code. Instead, everything
- * libpci's sysfs method treats as fatal, or could block on, is checked first (precheck_tree
- * below): the devices directory opens; each entry is a PCI address in the kernel's canonical
- * form (libpci aborts on a name its sscanf cannot parse, and reads a name it parses loosely,
- * "0002:81:10.0x", under another name); the attributes it reads with "mandatory" set (vendor,
- * device, class in 3.9 for the fields we ask; irq and resource in older versions) are
- * readable regular files holding well-formed ids; and every other file it opens for those
- * fields (revision, subsystem_vendor, subsystem_device, numa_node, config) is absent or a
- * regular file, so no open can block on a FIFO. After that the handler is unreachable short
- * of the tree changing between our check and libpci's read (hot removal) or malloc failing
- * inside libpci; for those it reports and aborts, a last resort rather than an exit() that
- * would skip the caller's cleanup silently. */
+/* libpci's error handler must not return (PCI_NONRET). Name lookups call it only when malloc
+ * fails inside libpci: report and abort, a last resort rather than an exit() that would skip
+ * the caller's cleanup silently. */
 static void lib_error(char *msg, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void lib_error(char *msg, ...)
 {
@@ -44,8 +43,7 @@ static void lib_error(char *msg, ...)
 	abort();
 }
 
-/* Warnings (an unreadable config file, say) are not failures: the fields stay unknown and
- * the fill_info bits say so, which is how the scan below decides. */
+/* Warnings (a pci.ids that cannot be read) are not failures: the names stay unknown. */
 static void lib_warning(char *msg, ...) __attribute__((format(printf, 1, 2)));
 static void lib_warning(char *msg, ...)
 {
@@ -63,57 +61,374 @@ static int id_ok(const char *v, size_t digits)
 	return 1;
 }
 
-/* One attribute libpci reads as mandatory: a readable regular file, short, and for the ids
- * well-formed (libpci's strtol would turn "banana" into vendor 0000 without a word). */
-static int check_mandatory(const char *dir, const char *entry, const char *attr, char *err,
-                           size_t errlen)
+/* The path of a device's attribute into path (1024 bytes, as libpci's). */
+static int attr_path(char *path, const struct inventory *inv, const char *name, const char *attr)
 {
-	char path[1024], value[256];
-	size_t digits = strcmp(attr, "class") == 0 ? 6 : 4;
-	int ids = !strcmp(attr, "vendor") || !strcmp(attr, "device") || !strcmp(attr, "class");
-	int n = sysfs_path(path, sizeof path, "%s/%s/%s", dir, entry, attr);
+	return sysfs_path(path, 1024, "%s/bus/pci/devices/%s/%s", inv->root, name, attr);
+}
 
-	/* resource is read line by line, so only its opening matters. */
+/* Why a read said -EINVAL: the readers refuse what is not a regular file that way, and the
+ * number parser text that is not a number. */
+static const char *why_invalid(const char *path, const char *otherwise)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) ? "not a regular file" : otherwise;
+}
+
+/* An id attribute (vendor, device: 4 hex digits; class: 6), which every device has. The
+ * messages are those of the libpci scan this replaced. */
+static int read_id(const struct inventory *inv, const char *name, const char *attr,
+                   size_t digits, unsigned *value, char *err, size_t errlen)
+{
+	char path[1024], text[16];
+	int n = attr_path(path, inv, name, attr);
+
 	if (n >= 0)
-		n = sysfs_read(path, value, strcmp(attr, "resource") == 0 ? 2 : sizeof value);
-	if (n < 0 && !(n == -EOVERFLOW && strcmp(attr, "resource") == 0)) {
+		n = sysfs_read_attr(path, text, sizeof text);
+	if (n < 0 && n != -EOVERFLOW) {
 		errbuf_printf(err, errlen, "libpci: cannot read %s: %s", path,
 		              n == -EINVAL ? "not a regular file" : strerror(-n));
 		return -1;
 	}
-	if (ids && !id_ok(value, digits)) {
+	if (n < 0 || !id_ok(text, digits)) {
 		errbuf_printf(err, errlen, "libpci: %s: not an id (0x and %zu hex digits)", path, digits);
+		return -1;
+	}
+	*value = (unsigned)strtoul(text + 2, NULL, 16);
+	return 0;
+}
+
+/* An integer attribute: 1 with the value, 0 when absent, -1 with a message naming the file
+ * when it is anything but an integer in lo..hi. */
+static int read_int(const struct inventory *inv, const char *name, const char *attr, long lo,
+                    long hi, int *value, char *err, size_t errlen)
+{
+	char path[1024], text[64], range[64];
+	long v = 0;
+	int rc = attr_path(path, inv, name, attr);
+
+	if (rc >= 0 && (rc = sysfs_read_attr(path, text, sizeof text)) == -ENOENT)
+		return 0;
+	if (rc >= 0)
+		rc = sysfs_parse_long(text, rc, &v);
+	if (rc >= 0 && (v < lo || v > hi))
+		rc = -ERANGE;
+	if (rc < 0) {
+		snprintf(range, sizeof range, "not an integer in %ld..%ld", lo, hi);
+		errbuf_printf(err, errlen, "%s: %s", path, rc == -ERANGE ? range :
+		              rc == -EINVAL ? why_invalid(path, range) : strerror(-rc));
+		return -1;
+	}
+	*value = (int)v;
+	return 1;
+}
+
+/* A link that must point to a PCI device (physfn, virtfnN): its target's name, which must be
+ * a canonical address. 1, 0 when the link is absent, -1 with a message. */
+static int read_addr_link(const struct inventory *inv, const char *name, const char *link,
+                          char out[PCI_ADDR_LEN + 1], char *err, size_t errlen)
+{
+	char path[1024];
+	int n = attr_path(path, inv, name, link);
+
+	if (n >= 0)
+		n = sysfs_link_name(path, out, PCI_ADDR_LEN + 1);
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0 || !pci_addr_canonical(out)) {
+		out[0] = '\0';
+		errbuf_printf(err, errlen, "%s: %s", path, n < 0 && n != -EOVERFLOW ? strerror(-n) :
+		              "does not point to a PCI device (dddd:bb:dd.f)");
+		return -1;
+	}
+	return 1;
+}
+
+/* subsystem_vendor and subsystem_device: both or neither (kernels give both). */
+static int read_subsys(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
+{
+	char path[1024], text[16];
+	const char *attrs[] = { "subsystem_vendor", "subsystem_device" };
+	unsigned *out[] = { &p->subsys_vendor, &p->subsys_device };
+
+	for (int i = 0; i < 2; i++) {
+		int n = attr_path(path, inv, p->name, attrs[i]);
+
+		if (n >= 0 && (n = sysfs_read_attr(path, text, sizeof text)) == -ENOENT)
+			return 0;
+		if (n < 0 && n != -EOVERFLOW) {
+			errbuf_printf(err, errlen, "%s: %s", path,
+			              n == -EINVAL ? "not a regular file" : strerror(-n));
+			return -1;
+		}
+		if (n < 0 || !id_ok(text, 4)) {
+			errbuf_printf(err, errlen, "%s: not an id (0x and 4 hex digits)", path);
+			return -1;
+		}
+		*out[i] = (unsigned)strtoul(text + 2, NULL, 16);
+	}
+	return 0;
+}
+
+/* Byte 0x0e of config space: 0 when config cannot be read (a short or unreadable file), an
+ * error only when it is not a regular file. */
+static int read_header(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
+{
+	char path[1024];
+	unsigned char hdr;
+	int n = attr_path(path, inv, p->name, "config");
+
+	if (n >= 0)
+		n = sysfs_read_at(path, &hdr, 1, 0x0e);
+	if (n == -EINVAL) {
+		errbuf_printf(err, errlen, "libpci: %s: not a regular file", path);
+		return -1;
+	}
+	p->header_type = n == 1 ? hdr & 0x7f : 0;
+	return 0;
+}
+
+/* The driver link's last component: "" when absent, an error when it is not a driver name. */
+static int read_driver(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
+{
+	char path[1024];
+	int n = attr_path(path, inv, p->name, "driver");
+
+	if (n >= 0)
+		n = sysfs_link_name(path, p->driver, sizeof p->driver);
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0 || !vfio_driver_ok(p->driver)) {
+		p->driver[0] = '\0';
+		errbuf_printf(err, errlen, "%s: the link does not name a kernel driver", path);
 		return -1;
 	}
 	return 0;
 }
 
-/* A file libpci opens without needing it: absent is fine, anything but a regular file is
- * not (libpci's plain open() of a FIFO would wait for a writer forever). */
-static int check_optional(const char *dir, const char *entry, const char *attr, char *err,
-                          size_t errlen)
+/* The iommu_group link's last component, a group number; -1 when absent or not a number. */
+static void read_group(const struct inventory *inv, struct pci_device *p)
+{
+	char path[1024], text[32], *end;
+	long g;
+	int n = attr_path(path, inv, p->name, "iommu_group");
+
+	if (n >= 0)
+		n = sysfs_link_name(path, text, sizeof text);
+	if (n <= 0 || !isdigit((unsigned char)text[0]))
+		return;
+	g = strtol(text, &end, 10);
+	if (*end == '\0' && g >= 0 && g <= 0x7fffffff)
+		p->iommu_group = (int)g;
+}
+
+/* A device's driver_override: "" when none (the kernel shows "(null)") or absent (kernels
+ * before 3.16); anything but a driver name is a corrupt tree. */
+static int read_override(const struct inventory *inv, struct pci_device *p, char *err,
+                         size_t errlen)
 {
 	char path[1024];
-	struct stat sb;
+	int n = attr_path(path, inv, p->name, "driver_override");
 
-	if (sysfs_path(path, sizeof path, "%s/%s/%s", dir, entry, attr) < 0) {
-		errbuf_printf(err, errlen, "libpci: %s/%s/%s: path too long", dir, entry, attr);
+	if (n >= 0)
+		n = sysfs_read_attr(path, p->driver_override, sizeof p->driver_override);
+	if (n == -ENOENT || (n >= 0 && strcmp(p->driver_override, "(null)") == 0)) {
+		p->driver_override[0] = '\0';
+		return 0;
+	}
+	if (n < 0 || (p->driver_override[0] && !vfio_driver_ok(p->driver_override))) {
+		p->driver_override[0] = '\0';
+		errbuf_printf(err, errlen, "%s: %s", path, n == -EINVAL ? why_invalid(path, "") :
+		              n < 0 ? strerror(-n) : "not a kernel driver name");
 		return -1;
 	}
-	if (stat(path, &sb) < 0 ? errno != ENOENT : !S_ISREG(sb.st_mode)) {
-		errbuf_printf(err, errlen, "libpci: %s: not a regular file", path);
+	return 0;
+}
+
+/* SR-IOV counts (u16 in the kernel): none of them unless sriov_totalvfs is there. */
+static int read_sriov(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
+{
+	char path[1024];
+	int rc = read_int(inv, p->name, "sriov_totalvfs", 0, 65535, &p->sriov_totalvfs, err, errlen);
+
+	if (rc <= 0)
+		return rc;
+	if (read_int(inv, p->name, "sriov_numvfs", 0, 65535, &p->sriov_numvfs, err, errlen) < 0 ||
+	    read_int(inv, p->name, "sriov_offset", 0, 65535, &p->sriov_offset, err, errlen) < 0 ||
+	    read_int(inv, p->name, "sriov_stride", 0, 65535, &p->sriov_stride, err, errlen) < 0)
 		return -1;
+	if (p->sriov_numvfs < 0)
+		p->sriov_numvfs = 0;
+	if (p->sriov_numvfs > p->sriov_totalvfs) {
+		attr_path(path, inv, p->name, "sriov_numvfs");
+		errbuf_printf(err, errlen, "%s: %d VFs enabled, more than sriov_totalvfs (%d)", path,
+		              p->sriov_numvfs, p->sriov_totalvfs);
+		return -1;
+	}
+	return 0;
+}
+
+/* The virtfnN links, dense from 0: the first missing one ends them. */
+static int read_vfs(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
+{
+	for (size_t i = 0;; i++) {
+		char link[32], vf[PCI_ADDR_LEN + 1];
+		int rc;
+
+		snprintf(link, sizeof link, "virtfn%zu", i);
+		if ((rc = read_addr_link(inv, p->name, link, vf, err, errlen)) <= 0)
+			return rc;
+		if ((p->nvfs & (p->nvfs - 1)) == 0) { /* grow at powers of two */
+			size_t cap = p->nvfs ? p->nvfs * 2 : 8;
+			void *grown = realloc(p->vfs, cap * sizeof *p->vfs);
+
+			if (!grown) {
+				errbuf_printf(err, errlen, "%s: out of memory", p->name);
+				return -1;
+			}
+			p->vfs = grown;
+		}
+		memcpy(p->vfs[p->nvfs++], vf, sizeof vf);
+	}
+}
+
+/* A VF's physfn must lead to an SR-IOV PF in the same tree, not to itself or another VF
+ * (a loop would show a PF as "VF of" its own VF). */
+static int check_physfn(struct inventory *inv, const struct pci_device *p, char *err,
+                        size_t errlen)
+{
+	struct pci_device *pf;
+	char path[1024];
+	const char *why;
+
+	if (!p->physfn[0])
+		return 0;
+	if (strcmp(p->physfn, p->name) == 0)
+		why = "points to the device itself";
+	else if (!(pf = inventory_find(inv, p->physfn)))
+		why = "points to a device that is not in bus/pci/devices";
+	else if (inventory_read(inv, pf, INV_SRIOV | INV_PHYSFN_LINK, err, errlen) < 0)
+		return -1;
+	else if (pf->sriov_totalvfs < 0 || pf->physfn[0])
+		why = "points to a device that is not an SR-IOV PF";
+	else
+		return 0;
+	attr_path(path, inv, p->name, "physfn");
+	errbuf_printf(err, errlen, "%s: %s (%s)", path, why, p->physfn);
+	return -1;
+}
+
+/* libpci for pci.ids lookups, made on the first one (pci.ids is loaded then, so a run that
+ * shows no name never reads the file); NULL when out of memory, and the names stay unknown. */
+static struct pci_access *names(struct inventory *inv)
+{
+	if (!inv->names && (inv->names = pci_alloc())) {
+		inv->names->error = lib_error;
+		inv->names->warning = lib_warning;
+		/* The names come from pci.ids, as the struct promises, not from udev's hwdb. */
+		inv->names->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
+	}
+	return inv->names;
+}
+
+/* A name from pci.ids in at most size bytes (the sizes the names always had: what libpci
+ * says of a longer one stays the same), "" when it has none; NULL only when out of memory. */
+static char *lookup(struct pci_access *a, int size, int flags, int id1, int id2)
+{
+	char buf[192];
+
+	if (!a || !pci_lookup_name(a, buf, size, flags | PCI_LOOKUP_NO_NUMBERS, id1, id2))
+		buf[0] = '\0';
+	return strdup(buf);
+}
+
+/* The names of the ids (INV_NAMES), or of the class (INV_CLASS_NAME): describe() shows the
+ * first two alone, and the class takes a file of its own to read. */
+static int read_names(struct inventory *inv, struct pci_device *p, unsigned what, char *err,
+                      size_t errlen)
+{
+	struct pci_access *a = names(inv);
+
+	if (what == INV_NAMES) {
+		p->vendor_name = lookup(a, 128, PCI_LOOKUP_VENDOR, (int)p->vendor, 0);
+		p->device_name = lookup(a, 192, PCI_LOOKUP_DEVICE, (int)p->vendor, (int)p->device);
+	} else {
+		p->class_name = lookup(a, 96, PCI_LOOKUP_CLASS, (int)(p->class >> 8), 0);
+	}
+	if (what == INV_NAMES ? !p->vendor_name || !p->device_name : !p->class_name) {
+		errbuf_printf(err, errlen, "%s: out of memory", p->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_one(struct inventory *inv, struct pci_device *p, unsigned what, char *err,
+                    size_t errlen)
+{
+	switch (what) {
+	case INV_VENDOR:
+		return read_id(inv, p->name, "vendor", 4, &p->vendor, err, errlen);
+	case INV_DEVICE:
+		return read_id(inv, p->name, "device", 4, &p->device, err, errlen);
+	case INV_CLASS:
+		return read_id(inv, p->name, "class", 6, &p->class, err, errlen);
+	case INV_SUBSYS:
+		return read_subsys(inv, p, err, errlen);
+	case INV_HEADER:
+		return read_header(inv, p, err, errlen);
+	case INV_NAMES:
+		if (inventory_read(inv, p, INV_VENDOR | INV_DEVICE, err, errlen) < 0)
+			return -1;
+		return read_names(inv, p, what, err, errlen);
+	case INV_CLASS_NAME:
+		if (inventory_read(inv, p, INV_CLASS, err, errlen) < 0)
+			return -1;
+		return read_names(inv, p, what, err, errlen);
+	case INV_DRIVER:
+		return read_driver(inv, p, err, errlen);
+	case INV_OVERRIDE:
+		return read_override(inv, p, err, errlen);
+	case INV_GROUP:
+		read_group(inv, p);
+		return 0;
+	case INV_NUMA:
+		return read_int(inv, p->name, "numa_node", -1, 0x7fffffff, &p->numa_node, err,
+		                errlen) < 0 ? -1 : 0;
+	case INV_SRIOV:
+		return read_sriov(inv, p, err, errlen);
+	case INV_PHYSFN_LINK:
+		return read_addr_link(inv, p->name, "physfn", p->physfn, err, errlen) < 0 ? -1 : 0;
+	case INV_PHYSFN:
+		if (inventory_read(inv, p, INV_PHYSFN_LINK, err, errlen) < 0)
+			return -1;
+		return check_physfn(inv, p, err, errlen);
+	case INV_VFS:
+		return read_vfs(inv, p, err, errlen);
+	}
+	return 0;
+}
+
+int inventory_read(struct inventory *inv, struct pci_device *p, unsigned what, char *err,
+                   size_t errlen)
+{
+	for (unsigned bit = 1; bit <= INV_PHYSFN_LINK; bit <<= 1) {
+		if (!(what & bit) || (p->known & bit))
+			continue;
+		if (read_one(inv, p, bit, err, errlen) < 0)
+			return -1;
+		p->known |= bit;
 	}
 	return 0;
 }
 
 /* The name of an entry of bus/pci/devices: the kernel's canonical address, nothing else. */
-static int check_entry_name(const char *dir, const char *name, char *err, size_t errlen)
+static int check_entry_name(const char *dir, const char *name, struct pci_addr *a, char *err,
+                            size_t errlen)
 {
-	struct pci_addr a;
 	const char *why;
 
-	if (pci_addr_parse(name, &a, &why) < 0) {
+	if (pci_addr_parse(name, a, &why) < 0) {
 		errbuf_printf(err, errlen, "libpci: %s/%s: not a PCI address: %s", dir, name, why);
 		return -1;
 	}
@@ -123,40 +438,6 @@ static int check_entry_name(const char *dir, const char *name, char *err, size_t
 		return -1;
 	}
 	return 0;
-}
-
-/* What libpci's sysfs_scan and fill_info would die or block on, checked beforehand so that
- * they cannot. libpci builds names in 1024-byte buffers and reads values into 1024 bytes. */
-static int precheck_tree(const char *bus, char *err, size_t errlen)
-{
-	static const char *const mandatory[] = { "resource", "irq", "vendor", "device", "class" };
-	static const char *const optional[] = { "revision", "subsystem_vendor", "subsystem_device",
-	                                        "numa_node", "config" };
-	char dir[1024];
-	struct dirent *e;
-	DIR *d;
-	int rc = 0;
-
-	if (sysfs_path(dir, sizeof dir, "%s/devices", bus) < 0) {
-		errbuf_printf(err, errlen, "libpci: %s/devices: path too long", bus);
-		return -1;
-	}
-	d = opendir(dir);
-	if (!d) {
-		errbuf_printf(err, errlen, "libpci: cannot open %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue; /* libpci skips these too */
-		rc = check_entry_name(dir, e->d_name, err, errlen);
-		for (size_t i = 0; rc == 0 && i < sizeof mandatory / sizeof mandatory[0]; i++)
-			rc = check_mandatory(dir, e->d_name, mandatory[i], err, errlen);
-		for (size_t i = 0; rc == 0 && i < sizeof optional / sizeof optional[0]; i++)
-			rc = check_optional(dir, e->d_name, optional[i], err, errlen);
-	}
-	closedir(d);
-	return rc;
 }
 
 static int cmp_addr(const struct pci_addr *a, const struct pci_addr *b)
@@ -177,286 +458,88 @@ static int cmp_dev(const void *a, const void *b)
 	return cmp_addr(&((const struct pci_device *)a)->addr, &((const struct pci_device *)b)->addr);
 }
 
-static void copy_str(char *dst, size_t size, const char *src)
+static int cmp_key(const void *a, const void *b)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	return cmp_addr(a, b);
 }
 
-/* The path of a device's attribute into path (1024 bytes, as libpci's). */
-static int attr_path(char *path, const char *root, const char *name, const char *attr)
+int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, size_t errlen)
 {
-	return sysfs_path(path, 1024, "%s/bus/pci/devices/%s/%s", root, name, attr);
-}
-
-/* Why a read said -EINVAL: sysfs_read refuses what is not a regular file that way, and
- * sysfs_read_long text that is not a number. */
-static const char *why_invalid(const char *path, const char *otherwise)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) ? "not a regular file" : otherwise;
-}
-
-/* An SR-IOV count attribute (u16 in the kernel): 1 with the value, 0 when absent, -1 with a
- * message naming the file when it is anything but an integer in 0..65535. */
-static int read_count(const char *root, const char *name, const char *attr, int *value,
-                      char *err, size_t errlen)
-{
-	char path[1024];
-	long v;
-	int rc = attr_path(path, root, name, attr);
-
-	if (rc >= 0 && (rc = sysfs_read_long(path, &v)) == -ENOENT)
-		return 0;
-	if (rc >= 0 && (v < 0 || v > 65535))
-		rc = -ERANGE;
-	if (rc < 0) {
-		errbuf_printf(err, errlen, "%s: %s", path, rc == -ERANGE ? "not an integer in 0..65535" :
-		              rc == -EINVAL ? why_invalid(path, "not an integer in 0..65535") :
-		              strerror(-rc));
-		return -1;
-	}
-	*value = (int)v;
-	return 1;
-}
-
-/* A link that must point to a PCI device (physfn, virtfnN): its target's name, which must be
- * a canonical address. 1, 0 when the link is absent, -1 with a message. */
-static int read_addr_link(const char *root, const char *name, const char *link,
-                          char out[PCI_ADDR_LEN + 1], char *err, size_t errlen)
-{
-	char path[1024];
-	int n = attr_path(path, root, name, link);
-
-	if (n >= 0)
-		n = sysfs_link_name(path, out, PCI_ADDR_LEN + 1);
-	if (n == -ENOENT)
-		return 0;
-	if (n < 0 || !pci_addr_canonical(out)) {
-		out[0] = '\0';
-		errbuf_printf(err, errlen, "%s: %s", path, n < 0 && n != -EOVERFLOW ? strerror(-n) :
-		              "does not point to a PCI device (dddd:bb:dd.f)");
-		return -1;
-	}
-	return 1;
-}
-
-/* A device's driver_override: "" when none (the kernel shows "(null)") or absent (kernels
- * before 3.16); anything but a driver name is a corrupt tree. */
-static int read_override(const char *root, struct pci_device *p, char *err, size_t errlen)
-{
-	char path[1024];
-	int n = attr_path(path, root, p->name, "driver_override");
-
-	if (n >= 0)
-		n = sysfs_read(path, p->driver_override, sizeof p->driver_override);
-	if (n == -ENOENT || (n >= 0 && strcmp(p->driver_override, "(null)") == 0)) {
-		p->driver_override[0] = '\0';
-		return 0;
-	}
-	if (n < 0 || (p->driver_override[0] && !vfio_driver_ok(p->driver_override))) {
-		p->driver_override[0] = '\0';
-		errbuf_printf(err, errlen, "%s: %s", path, n == -EINVAL ? why_invalid(path, "") :
-		              n < 0 ? strerror(-n) : "not a kernel driver name");
-		return -1;
-	}
-	return 0;
-}
-
-/* What libpci does not know: SR-IOV state, physfn/virtfnN, driver_override. Values the
- * kernel could not have written are errors naming the file, never quietly passed on. */
-static int read_sriov(const char *root, struct pci_device *p, char *err, size_t errlen)
-{
-	char path[1024];
-	int rc;
-
-	p->sriov_totalvfs = p->sriov_numvfs = p->sriov_offset = p->sriov_stride = -1;
-	if ((rc = read_count(root, p->name, "sriov_totalvfs", &p->sriov_totalvfs, err, errlen)) < 0 ||
-	    (rc > 0 && read_count(root, p->name, "sriov_numvfs", &p->sriov_numvfs, err, errlen) < 0) ||
-	    read_count(root, p->name, "sriov_offset", &p->sriov_offset, err, errlen) < 0 ||
-	    read_count(root, p->name, "sriov_stride", &p->sriov_stride, err, errlen) < 0 ||
-	    read_override(root, p, err, errlen) < 0 ||
-	    read_addr_link(root, p->name, "physfn", p->physfn, err, errlen) < 0)
-		return -1;
-	if (p->sriov_totalvfs >= 0 && p->sriov_numvfs < 0)
-		p->sriov_numvfs = 0;
-	if (p->sriov_numvfs > p->sriov_totalvfs) {
-		attr_path(path, root, p->name, "sriov_numvfs");
-		errbuf_printf(err, errlen, "%s: %d VFs enabled, more than sriov_totalvfs (%d)", path,
-		              p->sriov_numvfs, p->sriov_totalvfs);
-		return -1;
-	}
-	/* libpci hands the link's name on as it is (and cut to fit): read it again whole, so
-	 * that no escape sequence or newline in a corrupt tree reaches a listing. */
-	if (p->driver[0]) {
-		char drv[sizeof p->driver];
-		attr_path(path, root, p->name, "driver");
-		rc = sysfs_link_name(path, drv, sizeof drv);
-		if ((rc < 0 && rc != -ENOENT) || (rc > 0 && !vfio_driver_ok(drv))) {
-			errbuf_printf(err, errlen, "%s: the link does not name a kernel driver", path);
-			return -1;
-		}
-	}
-
-	/* virtfnN are dense from 0: stop at the first missing one. */
-	for (size_t i = 0;; i++) {
-		char link[32], vf[PCI_ADDR_LEN + 1];
-
-		snprintf(link, sizeof link, "virtfn%zu", i);
-		if ((rc = read_addr_link(root, p->name, link, vf, err, errlen)) <= 0)
-			return rc;
-		if ((p->nvfs & (p->nvfs - 1)) == 0) { /* grow at powers of two */
-			size_t cap = p->nvfs ? p->nvfs * 2 : 8;
-			void *grown = realloc(p->vfs, cap * sizeof *p->vfs);
-
-			if (!grown) {
-				errbuf_printf(err, errlen, "%s: out of memory", p->name);
-				return -1;
-			}
-			p->vfs = grown;
-		}
-		memcpy(p->vfs[p->nvfs++], vf, sizeof vf);
-	}
-}
-
-/* A VF's physfn must lead to an SR-IOV PF in the same tree, not to itself or another VF
- * (a loop would show a PF as "VF of" its own VF). Runs on the sorted inventory. */
-static int check_physfn(const char *root, const struct inventory *inv, const struct pci_device *p,
-                        char *err, size_t errlen)
-{
-	const struct pci_device *pf;
-	char path[1024];
-	const char *why;
-
-	if (!p->physfn[0])
-		return 0;
-	if (strcmp(p->physfn, p->name) == 0)
-		why = "points to the device itself";
-	else if (!(pf = inventory_find(inv, p->physfn)))
-		why = "points to a device that is not in bus/pci/devices";
-	else if (pf->sriov_totalvfs < 0 || pf->physfn[0])
-		why = "points to a device that is not an SR-IOV PF";
-	else
-		return 0;
-	attr_path(path, root, p->name, "physfn");
-	errbuf_printf(err, errlen, "%s: %s (%s)", path, why, p->physfn);
-	return -1;
-}
-
-static void fill_from_libpci(struct pci_access *pacc, struct pci_dev *d, struct pci_device *p)
-{
-	const int want = PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
-			 PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER;
-	int known = pci_fill_info(d, want);
-	const char *s;
-	u8 hdr;
-
-	p->addr = (struct pci_addr){ (unsigned)d->domain, d->bus, d->dev, d->func };
-	pci_addr_format(&p->addr, p->name, sizeof p->name);
-	p->iommu_group = -1;
-	p->numa_node = -1;
-	if (known & PCI_FILL_IDENT) {
-		p->vendor = d->vendor_id;
-		p->device = d->device_id;
-		if (!pci_lookup_name(pacc, p->vendor_name, sizeof p->vendor_name,
-				     PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS, p->vendor))
-			p->vendor_name[0] = '\0';
-		if (!pci_lookup_name(pacc, p->device_name, sizeof p->device_name,
-				     PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, p->vendor, p->device))
-			p->device_name[0] = '\0';
-	}
-	if (known & PCI_FILL_CLASS) {
-		p->class = (unsigned)d->device_class << 8;
-		if (!pci_lookup_name(pacc, p->class_name, sizeof p->class_name,
-				     PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS, d->device_class))
-			p->class_name[0] = '\0';
-	}
-	if (known & PCI_FILL_CLASS_EXT)
-		p->class |= d->prog_if;
-	if (known & PCI_FILL_SUBSYS) {
-		p->subsys_vendor = d->subsys_vendor_id;
-		p->subsys_device = d->subsys_id;
-	}
-	/* Not a fill_info field: one byte of config space; unreadable config leaves 0. */
-	if (pci_read_block(d, PCI_HEADER_TYPE, &hdr, 1))
-		p->header_type = hdr & 0x7f;
-	if ((known & PCI_FILL_NUMA_NODE) && d->numa_node >= 0)
-		p->numa_node = d->numa_node;
-	if ((known & PCI_FILL_IOMMU_GROUP) && (s = pci_get_string_property(d, PCI_FILL_IOMMU_GROUP))) {
-		char *end;
-		long g = strtol(s, &end, 10);
-
-		if (end != s && *end == '\0' && g >= 0)
-			p->iommu_group = (int)g;
-	}
-	if ((known & PCI_FILL_DRIVER) && (s = pci_get_string_property(d, PCI_FILL_DRIVER)))
-		copy_str(p->driver, sizeof p->driver, s);
-}
-
-int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, size_t errlen)
-{
-	char param[] = "sysfs.path"; /* libpci's prototype wants it writable */
-	char bus[1024];
-	struct pci_access *pacc;
-	struct pci_dev *d;
-	size_t count = 0, i = 0;
+	char dir[1024];
+	struct pci_addr *addrs = NULL;
+	struct dirent *e;
+	size_t n = 0, cap = 0;
+	DIR *d;
 	int rc = 0;
 
-	inv->devs = NULL;
-	inv->count = 0;
+	memset(inv, 0, sizeof *inv);
 	if (err && errlen)
 		err[0] = '\0';
-	if (!sysfs_root || sysfs_path(bus, sizeof bus - 64, "%s/bus/pci", sysfs_root) < 0) {
+	/* Paths of attributes are built in 1024 bytes: leave room for an entry and a name. */
+	if (!sysfs_root || sysfs_path(dir, sizeof dir - 64, "%s/bus/pci/devices", sysfs_root) < 0) {
 		errbuf_printf(err, errlen, "libpci: sysfs root path is missing or too long");
 		return -1;
 	}
-	if (precheck_tree(bus, err, errlen) < 0)
-		return -1;
-
-	pacc = pci_alloc();
-	if (!pacc) {
-		errbuf_printf(err, errlen, "libpci: out of memory");
+	if (!(d = opendir(dir))) {
+		errbuf_printf(err, errlen, "libpci: cannot open %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	pacc->error = lib_error;
-	pacc->warning = lib_warning;
-	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
-	/* The names come from pci.ids, as the struct promises, not from udev's hwdb. */
-	pacc->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
-	if (pci_set_param(pacc, param, bus) < 0) {
-		errbuf_printf(err, errlen, "libpci: no sysfs.path parameter in this libpci");
-		pci_cleanup(pacc);
-		return -1;
-	}
-	pci_init(pacc);
-	pci_scan_bus(pacc);
+	/* The addresses first, sorted while they are small (16 bytes, not a device's struct:
+	 * fresh memory is what a listing costs most), then one array of devices in that order. */
+	while (rc == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue; /* ".", "..", or a special non-device, as libpci skips them */
+		if (n == cap) {
+			void *grown = realloc(addrs, (cap = cap ? cap * 2 : 256) * sizeof *addrs);
 
-	for (d = pacc->devices; d; d = d->next)
-		count++;
-	if (count) {
-		inv->devs = calloc(count, sizeof *inv->devs);
-		if (!inv->devs) {
-			errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", count);
-			pci_cleanup(pacc);
-			return -1;
+			if (!grown) {
+				errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", cap);
+				rc = -1;
+				break;
+			}
+			addrs = grown;
 		}
+		rc = check_entry_name(dir, e->d_name, &addrs[n++], err, errlen);
 	}
-	for (d = pacc->devices; d; d = d->next, i++)
-		fill_from_libpci(pacc, d, &inv->devs[i]);
-	/* Release libpci (and the config fd it caches) before anything else can fail or exec. */
-	pci_cleanup(pacc);
-	inv->count = count;
+	closedir(d);
+	if (rc == 0 && n) {
+		qsort(addrs, n, sizeof *addrs, cmp_key);
+		inv->devs = calloc(n, sizeof *inv->devs);
+		inv->root = strdup(sysfs_root);
+		if (!inv->devs || !inv->root) {
+			errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", n);
+			rc = -1;
+		}
+	} else if (rc == 0 && !(inv->root = strdup(sysfs_root))) {
+		errbuf_printf(err, errlen, "libpci: out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct pci_device *p = &inv->devs[i];
 
-	for (i = 0; i < count && rc == 0; i++)
-		rc = read_sriov(sysfs_root, &inv->devs[i], err, errlen);
-	if (rc == 0)
-		qsort(inv->devs, count, sizeof *inv->devs, cmp_dev);
-	for (i = 0; i < count && rc == 0; i++)
-		rc = check_physfn(sysfs_root, inv, &inv->devs[i], err, errlen);
+		p->addr = addrs[i];
+		pci_addr_format(&p->addr, p->name, sizeof p->name); /* the entry's canonical name */
+		p->iommu_group = p->numa_node = -1;
+		p->sriov_totalvfs = p->sriov_numvfs = p->sriov_offset = p->sriov_stride = -1;
+	}
+	free(addrs);
 	if (rc < 0) {
 		inventory_free(inv);
 		return -1;
 	}
+	inv->count = n;
+	return 0;
+}
+
+int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, size_t errlen)
+{
+	if (inventory_list(sysfs_root, inv, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < inv->count; i++)
+		if (inventory_read(inv, &inv->devs[i], INV_ALL, err, errlen) < 0) {
+			inventory_free(inv);
+			return -1;
+		}
 	return 0;
 }
 
@@ -464,14 +547,23 @@ void inventory_free(struct inventory *inv)
 {
 	if (!inv)
 		return;
-	for (size_t i = 0; i < inv->count; i++)
+	for (size_t i = 0; i < inv->count; i++) {
 		free(inv->devs[i].vfs);
+		free(inv->devs[i].vendor_name);
+		free(inv->devs[i].device_name);
+		free(inv->devs[i].class_name);
+	}
 	free(inv->devs);
+	free(inv->root);
+	if (inv->names)
+		pci_cleanup(inv->names);
 	inv->devs = NULL;
 	inv->count = 0;
+	inv->root = NULL;
+	inv->names = NULL;
 }
 
-const struct pci_device *inventory_find(const struct inventory *inv, const char *name)
+struct pci_device *inventory_find(const struct inventory *inv, const char *name)
 {
 	struct pci_device key;
 	const char *why;

@@ -125,6 +125,39 @@ const struct simhost *simhost_find(const char *name)
 	return NULL;
 }
 
+struct simhost *simhost_large(int pfs)
+{
+	struct simhost *h;
+	struct simdev *rows;
+	char (*addrs)[16];
+	int half = (pfs + 1) / 2;
+
+	if (pfs < 1 || pfs > 128)
+		return NULL;
+	/* One block: the host, its rows, their addresses. */
+	h = calloc(1, sizeof *h + (size_t)pfs * (sizeof *rows + sizeof *addrs));
+	if (!h)
+		return NULL;
+	rows = (struct simdev *)(h + 1);
+	addrs = (void *)(rows + pfs);
+	for (int i = 0; i < pfs; i++) {
+		int second = i >= half;
+
+		/* As in host_large: the first half in domain 0000 from bus 11 on node 0, the rest in
+		 * 0001 from bus 91 on node 1, each PF alone on its root bus. */
+		snprintf(addrs[i], sizeof addrs[i], "%04x:%02x:00.0", second, (second ? 0x91 : 0x11) +
+		         (second ? i - half : i));
+		rows[i] = host_large[0];
+		rows[i].addr = addrs[i];
+		rows[i].numa = second;
+	}
+	h->name = "large:N";
+	h->description = "N Mellanox ConnectX-5 PFs x 127 VFs";
+	h->devs = rows;
+	h->ndevs = (size_t)pfs;
+	return h;
+}
+
 void simhost_list(FILE *out)
 {
 	for (size_t i = 0; i < N(hosts); i++)

@@ -16,6 +16,10 @@ struct simhost;
 #define SIMHOST_DEFAULT "82599"
 
 const struct simhost *simhost_find(const char *name);
+/* The large host with pfs ConnectX-5 PFs (1..128) instead of 16, pfs * 128 functions, for
+ * benchmarks that scale the host (mksimhost large:PFS); 16 gives large's very tree. NULL when
+ * pfs is out of range or memory is short; free() it. */
+struct simhost *simhost_large(int pfs);
 /* One line per simulated host: name and what it holds (for --simulate=help). */
 void simhost_list(FILE *out);
 /* Write the host's tree under root (an existing, empty directory). 0 or -errno. */

@@ -107,16 +107,14 @@ int sysfs_read(const char *path, char *buf, size_t size)
 	return (int)len;
 }
 
-int sysfs_read_long(const char *path, long *value)
+/* Text of an integer attribute (n bytes in buf) as a long: decimal, or 0x-prefixed hex. */
+int sysfs_parse_long(const char *buf, int n, long *value)
 {
-	char buf[64], *end;
+	char *end;
 	long v;
-	int n = sysfs_read(path, buf, sizeof buf);
 
-	if (n < 0)
-		return n;
 	/* A NUL inside the value would end strtol's text early and hide the rest ("7\0junk"). */
-	if (n == 0 || memchr(buf, '\0', (size_t)n))
+	if (n <= 0 || memchr(buf, '\0', (size_t)n))
 		return -EINVAL;
 	/* Base 0 would read "010" as octal; sysfs prints decimal or 0x-prefixed hex only. */
 	const char *digits = buf;
@@ -142,6 +140,77 @@ int sysfs_read_long(const char *path, long *value)
 		return -ERANGE;
 	*value = v;
 	return 0;
+}
+
+int sysfs_read_long(const char *path, long *value)
+{
+	char buf[64];
+	int n = sysfs_read(path, buf, sizeof buf);
+
+	if (n < 0)
+		return n;
+	return sysfs_parse_long(buf, n, value);
+}
+
+int sysfs_read_attr(const char *path, char *buf, size_t size)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (size < 2 || size > INT_MAX)
+		return -EINVAL;
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = errno;
+	/* A value that reads whole, short of the buffer, is an attribute's (sysfs serves one in a
+	 * single read, and a regular file ends where a read comes up short). Nothing, a full
+	 * buffer or an error may instead come from a FIFO, a device or a directory in a corrupt
+	 * tree: only then is fstat asked, and anything but a regular file is -EINVAL. */
+	if (n <= 0 || (size_t)n >= size) {
+		if (fstat(fd, &sb) < 0)
+			err = errno;
+		else if (!S_ISREG(sb.st_mode))
+			err = EINVAL;
+		else if (n > 0)
+			err = EOVERFLOW;
+	}
+	close(fd);
+	if (err) {
+		buf[0] = '\0';
+		return -err;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int sysfs_read_at(const char *path, void *buf, size_t size, long offset)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = pread(fd, buf, size, offset);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = errno;
+	/* As in sysfs_read_attr, fstat only when the read did not give what a file gives: a FIFO
+	 * or directory fails pread (ESPIPE, EISDIR) and is -EINVAL. */
+	if (n <= 0 && (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)))
+		err = EINVAL;
+	close(fd);
+	return err ? -err : (int)n;
 }
 
 int sysfs_write(const char *path, const char *value)

@@ -19,6 +19,21 @@ int sysfs_read(const char *path, char *buf, size_t size);
  * (-EINVAL when the text is not an integer). */
 int sysfs_read_long(const char *path, long *value);
 
+/* The integer text of an attribute, n bytes in buf: what sysfs_read_long checks. 0 or -errno. */
+int sysfs_parse_long(const char *buf, int n, long *value);
+
+/* sysfs_read for the inventory's many small reads: open, one read(2), close. A value is whole
+ * when one read returns it short of size (as sysfs serves an attribute, and as a regular file
+ * ends); only an empty, full or failed read asks fstat, so a FIFO, device or directory in a
+ * corrupt tree is still -EINVAL, found without blocking (a FIFO a process is writing into is
+ * read as what it holds). Length, or -errno (-EOVERFLOW when it does not fit in size - 1 bytes). */
+int sysfs_read_attr(const char *path, char *buf, size_t size);
+
+/* Up to size bytes at offset of a regular file (config space): the count read, or -errno
+ * (-EINVAL for a FIFO or directory, found without blocking; open, pread, close, and fstat
+ * only when pread gives nothing). */
+int sysfs_read_at(const char *path, void *buf, size_t size, long offset);
+
 /* Write value in one write(2) to a regular file: 0, or -errno (a short write is -EIO; anything
  * but a regular file is -EINVAL, or -ENXIO for a FIFO nobody reads, found without blocking).
  * -EROFS, without opening anything, once writes are forbidden. */

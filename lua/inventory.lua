@@ -1,5 +1,8 @@
 -- SPDX-License-Identifier: MIT
--- The host's PCI devices (read by libpci from a sysfs tree): lookup by address and by filter.
+-- The host's PCI devices (from a sysfs tree): lookup by address and by filter. The devices are
+-- listed at once and each fact is read when first asked for (launcher/inventory.c), so that a
+-- script pays for what it looks at: a filter on vendor reads vendor files, names are looked up
+-- in pci.ids only for a run that shows them.
 local _, core = ...
 local pci = core.pci
 local util = require "vflaunch.util"
@@ -11,7 +14,35 @@ Inventory.__index = Inventory
 
 -- Methods of each device table; the tables stay plain data (fields from launcher/bind_pci.c).
 local Device = {}
-Device.__index = Device
+
+-- Inventory -> its C inventory (core.pci), out of scripts' reach as every core is.
+local handles = setmetatable({}, { __mode = "k" })
+
+-- Read fact k of d (and whatever the same read gives) into d. False when k is no fact.
+local function fill(d, k)
+  local handle, address = handles[rawget(d, "_inventory")], rawget(d, "address")
+  if type(k) ~= "string" or not handle or type(address) ~= "string" then return false end
+  local ok, err = handle:fill(address, k, d)
+  if ok == nil then
+    util.fail("cannot read the host's PCI devices: " .. err ..
+      " (give the sysfs root with --sysfs DIR, or use --simulate)", util.EXIT.HOST)
+  end
+  return ok
+end
+
+-- A fact not read yet is read on first use; a method is found as usual.
+function Device.__index(d, k)
+  local method = Device[k]
+  if method ~= nil then return method end
+  if fill(d, k) then return rawget(d, k) end
+  return nil
+end
+
+-- pairs() sees every fact, as it did when they were all read up front.
+function Device.__pairs(d)
+  fill(d, "*")
+  return next, d, nil
+end
 
 -- A method called with '.' instead of ':' gets its first argument (or nil) as self: say how to
 -- call it, at the script's line.
@@ -43,9 +74,28 @@ function Device:set_vfs(n)
   return self._inventory.set_vfs(self, n)
 end
 
+-- PF -> the set of addresses its virtfnN links name.
+local vf_sets = setmetatable({}, { __mode = "k" })
+
+local function lists(pf, address)
+  local set = vf_sets[pf]
+  if not set then
+    set = {}
+    for _, a in ipairs(pf.vfs_addresses or {}) do set[a] = true end
+    vf_sets[pf] = set
+  end
+  return set[address]
+end
+
 function Device:is_bridge()
   own(self, Device, "dev:is_bridge()")
-  return self.header_type == 1 or (self.class >> 8) == 0x0604
+  -- A VF is an endpoint: SR-IOV gives VFs a type 0 header, and the kernel takes a type 0
+  -- header with the bridge class for no class at all. A device that names its PF (physfn)
+  -- and that PF lists (virtfnN) is one, known from links a run reads anyway instead of from
+  -- class and config (for 1984 VFs, 12,000 system calls of a 60 ms check).
+  local pf = self.physfn and self._inventory.by_address[self.physfn]
+  if pf and lists(pf, self.address) then return false end
+  return (self.class >> 8) == 0x0604 or self.header_type == 1 -- class first: no config read
 end
 
 function Device:describe()
@@ -55,21 +105,16 @@ function Device:describe()
   return vendor .. " " .. name
 end
 
--- Scan root ("/sys", or a fake or simulated tree). Raises with status 3 when it cannot be read.
+-- List root ("/sys", or a fake or simulated tree). Raises with status 3 when it cannot be read.
 function M.scan(root)
-  local devices, err = pci.scan(root)
-  if not devices then
+  local handle, err = pci.open(root)
+  if not handle then
     util.fail("cannot read the host's PCI devices: " .. err ..
       " (give the sysfs root with --sysfs DIR, or use --simulate)", util.EXIT.HOST)
   end
-  local inv = setmetatable({ root = root, devices = devices, by_address = {} }, Inventory)
-  for _, d in ipairs(devices) do
-    -- `vfs` is the method; the list of addresses keeps its own name.
-    d.vfs_addresses, d.vfs = d.vfs, nil
-    d._inventory = inv
-    setmetatable(d, Device)
-    inv.by_address[d.address] = d
-  end
+  local inv = setmetatable({ root = root }, Inventory)
+  handles[inv] = handle
+  inv.devices, inv.by_address = handle:devices(Device, inv)
   return inv
 end
 
@@ -121,7 +166,9 @@ local function check_filter(call, filter)
   return filter
 end
 
+-- Fields that cost nothing first, then one file each, in the order a script filters by.
 local function matches(d, f)
+  if f.address and not d.address:find(f.address, 1, true) then return false end
   if f.vendor and d.vendor ~= f.vendor then return false end
   if f.device and d.device ~= f.device then return false end
   if f.class then
@@ -130,7 +177,6 @@ local function matches(d, f)
     if d.class >> shift ~= f.class then return false end
   end
   if f.driver ~= nil and (d.driver or false) ~= f.driver then return false end
-  if f.address and not d.address:find(f.address, 1, true) then return false end
   if f.physfn and d.physfn ~= f.physfn then return false end
   if f.numa_node and d.numa_node ~= f.numa_node then return false end
   if f.iommu_group and d.iommu_group ~= f.iommu_group then return false end
@@ -176,9 +222,17 @@ function Inventory:vfs(filter)
   for k, v in pairs(filter) do
     if k ~= "free" then pf_filter[k] = v end
   end
-  local out = {}
-  for _, pf in ipairs(self:find(pf_filter)) do
-    for _, vf in ipairs(pf:vfs()) do out[#out + 1] = vf end
+  -- Only an SR-IOV PF has VFs: the filter is asked of those alone (a device without
+  -- sriov_totalvfs costs one failed open, whatever the filter reads), and not of the VFs a
+  -- PF already listed (a VF is no PF; they follow their PF in address order).
+  local out, listed = {}, {}
+  for _, pf in ipairs(self.devices) do
+    if not listed[pf] and pf.sriov_totalvfs and matches(pf, pf_filter) then
+      for _, vf in ipairs(pf:vfs()) do
+        out[#out + 1] = vf
+        listed[vf] = true
+      end
+    end
   end
   return keep_free(self, "vfs", out, filter.free)
 end

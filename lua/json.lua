@@ -27,52 +27,64 @@ local function valid_utf8(s)
   return table.concat(out)
 end
 
-local function string_value(s)
-  return '"' .. valid_utf8(s):gsub('[%c"\\]', function(c)
-    return ESC[c] or string.format("\\u%04x", c:byte())
-  end) .. '"'
+local function escape(c)
+  return ESC[c] or string.format("\\u%04x", c:byte())
 end
 
-local function encode(v, out)
+local function string_value(s)
+  -- Most strings (ids, addresses, argv words) need nothing: one anchored scan says so.
+  if s:match('^[^%c"\\\128-\255]*$') then return '"' .. s .. '"' end
+  return '"' .. valid_utf8(s):gsub('[%c"\\]', escape) .. '"'
+end
+
+-- '"key":' for each key seen: a plan repeats a handful of keys thousands of times.
+local KEY = setmetatable({}, { __index = function(t, k)
+  local text = string_value(k) .. ":"
+  t[k] = text
+  return text
+end })
+
+-- Appends v's text to out after out[n]; returns the new n.
+local function encode(v, out, n)
   local t = type(v)
-  if v == M.null or v == nil then
-    out[#out + 1] = "null"
+  if t == "string" then -- the most common first
+    n = n + 1; out[n] = string_value(v)
+  elseif v == M.null or v == nil then
+    n = n + 1; out[n] = "null"
   elseif t == "boolean" then
-    out[#out + 1] = tostring(v)
+    n = n + 1; out[n] = tostring(v)
   elseif t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then error("json: cannot encode " .. v) end
-    out[#out + 1] = math.type(v) == "integer" and tostring(v) or string.format("%.14g", v)
-  elseif t == "string" then
-    out[#out + 1] = string_value(v)
+    n = n + 1; out[n] = math.type(v) == "integer" and tostring(v) or string.format("%.14g", v)
   elseif t == "table" then
-    local n = #v
-    if n > 0 or next(v) == nil then
-      out[#out + 1] = "["
-      for i = 1, n do
-        if i > 1 then out[#out + 1] = "," end
-        encode(v[i], out)
+    local len = #v
+    if len > 0 or next(v) == nil then
+      n = n + 1; out[n] = "["
+      for i = 1, len do
+        if i > 1 then n = n + 1; out[n] = "," end
+        n = encode(v[i], out, n)
       end
-      out[#out + 1] = "]"
+      n = n + 1; out[n] = "]"
     else
       local keys = {}
       for k in pairs(v) do keys[#keys + 1] = tostring(k) end
       table.sort(keys)
-      out[#out + 1] = "{"
+      n = n + 1; out[n] = "{"
       for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        out[#out + 1] = string_value(k) .. ":"
-        encode(v[k], out)
+        n = n + 1; out[n] = i > 1 and "," .. KEY[k] or KEY[k]
+        n = encode(v[k], out, n)
       end
-      out[#out + 1] = "}"
+      n = n + 1; out[n] = "}"
     end
   else
     error("json: cannot encode a " .. t)
   end
+  return n
 end
 
 function M.encode(v)
   local out = {}
-  encode(v, out)
+  encode(v, out, 0)
   return table.concat(out)
 end
 

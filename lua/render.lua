@@ -11,7 +11,9 @@ local P = topology.private
 
 -- QEMU's option parser splits on ',' and reads ',,' as a literal comma.
 function M.qemu_escape(v)
-  return (tostring(v):gsub(",", ",,"))
+  v = tostring(v)
+  if not v:find(",", 1, true) then return v end -- most values: no pattern, no copy
+  return (v:gsub(",", ",,"))
 end
 
 local function addr_text(a)
@@ -19,20 +21,23 @@ local function addr_text(a)
 end
 
 -- The -device value of one element: "driver,key=value,...".
+local function add(p, k, v)
+  if v ~= nil then p[#p + 1] = k .. "=" .. M.qemu_escape(v) end
+end
+
 function M.device_value(e, model)
   local p = { model or e.model }
-  local function add(k, v) if v ~= nil then p[#p + 1] = k .. "=" .. M.qemu_escape(v) end end
   local rec = P(e)
-  if rec.kind == "device" and not model then add("host", e.host) end
-  add("id", e.id)
-  add("bus", topology.bus_name(rec.parent))
-  add("addr", addr_text(e.addr))
-  if rec.multifunction then add("multifunction", "on") end
-  add("chassis", e.chassis)
-  add("slot", e.slot)
-  add("io-reserve", e.io_reserve)
-  add("bus-reserve", e.bus_reserve)
-  add("rombar", e.rombar)
+  if rec.kind == "device" and not model then add(p, "host", e.host) end
+  add(p, "id", e.id)
+  add(p, "bus", topology.bus_name(rec.parent))
+  add(p, "addr", addr_text(e.addr))
+  if rec.multifunction then add(p, "multifunction", "on") end
+  add(p, "chassis", e.chassis)
+  add(p, "slot", e.slot)
+  add(p, "io-reserve", e.io_reserve)
+  add(p, "bus-reserve", e.bus_reserve)
+  add(p, "rombar", e.rombar)
   return table.concat(p, ",")
 end
 

@@ -382,7 +382,7 @@ end
 -- Place a list of devices with a strategy: "flat", "switch" or "dense" (lua/plan.lua).
 function Machine:place(devs, opts)
   own(self, MachineMT, "m:place(devices, {strategy = ...})")
-  return require("vflaunch.plan").place(self, devs, opts)
+  return util.at(util.where(), require("vflaunch.plan").place, self, devs, opts)
 end
 
 -- Every passthrough device, in creation order.

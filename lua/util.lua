@@ -11,9 +11,13 @@ local function own_code(source)
   return source:sub(1, 1) == "="
 end
 
+-- Set by M.at while one script call does its work: the line where() answers.
+local pinned
+
 -- "file:line" of the innermost Lua frame that is not vflaunch's own code: the user's
 -- script line that created an element or made a bad call.
 function M.where(level)
+  if pinned then return pinned end
   for lv = level or 2, 200 do
     local info = debug.getinfo(lv, "Sl")
     if not info then break end
@@ -23,6 +27,16 @@ function M.where(level)
     end
   end
   return "?"
+end
+
+-- f(...) with where() answering `where` (the line of the script's call) until f returns or
+-- raises: the thousands of elements one m:place() makes were all made at that line, and walking
+-- the stack for each cost a quarter of the planner's time. Nothing of the script runs in f.
+function M.at(where, f, ...)
+  local saved = pinned
+  pinned = where
+  local _ <close> = setmetatable({}, { __close = function() pinned = saved end })
+  return f(...)
 end
 
 -- Errors vflaunch raises are tables whose exit status lives here, keyed by the error object:

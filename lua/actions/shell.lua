@@ -8,7 +8,8 @@ local M = {}
 
 function M.run(plan, ctx)
   ctx:out(render.shell(plan.argv))
-  -- With -v, what a launch would bind.
+  -- With -v, what a launch would bind (each device's driver link read only then).
+  if not ctx.opts.verbose then return 0 end
   for _, e in ipairs(plan.machine:devices()) do
     local d = e.hostdev
     if d and d.driver ~= "vfio-pci" then

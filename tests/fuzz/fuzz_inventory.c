@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-// libFuzzer target: inventory_scan (libpci's sysfs method plus vflaunch's own reads) on a small
-// simulated host (shared-group, 9 devices) that the input corrupts. The input is a list of
-// edits, each 4 bytes [op, device, attribute, length] and `length` bytes of value:
+// libFuzzer target: inventory_scan (every fact of every device, read as the lazy reads read
+// them) on a small simulated host (shared-group, 9 devices) that the input corrupts. The input
+// is a list of edits, each 4 bytes [op, device, attribute, length] and `length` bytes of value:
 //   op 0 the attribute becomes a file holding the value    3 the attribute becomes a directory
 //      1 the attribute becomes a symlink to the value      4 a bus/pci/devices entry named by the
 //      2 the attribute is removed                            value, linking to the device
 //                                                          5 the device's entry is removed
-// What must hold: the scan returns (libpci's fatal errors are prechecked, so its handler, which
-// aborts, is never reached), and a successful scan gives canonical, sorted, unique addresses and
+// What must hold: the scan returns (nothing blocks, libpci's handler, which aborts, is never
+// reached), and a successful scan gives canonical, sorted, unique addresses and
 // PF/VF links that are PCI addresses; a failed one gives a message.
 #include <dirent.h>
 #include <errno.h>

@@ -77,4 +77,40 @@ function T.test_methods_called_with_a_dot()
   t.eq(vf.host:get("0002:81:10.0").address, "0002:81:10.0", "get")
 end
 
+-- is_bridge: a root port is one (its class says so), a PF is not (nor are class and header),
+-- and neither is a VF (known from the links between it and its PF, without reading class and
+-- config); a plan that places a bridge is refused.
+function T.test_is_bridge()
+  local vf = require "vflaunch"
+  t.eq(vf.host:get("0002:80:02.0"):is_bridge(), true, "root port")
+  t.eq(vf.host:get("0000:00:17.0"):is_bridge(), false, "SATA controller")
+  local pf = vf.host:get("0002:81:00.0")
+  t.eq(pf:is_bridge(), false, "PF")
+  local v = pf:vfs()[1]
+  t.eq(v:is_bridge(), false, "VF")
+  t.eq(rawget(v, "header_type"), nil, "the VF's config was not read")
+  t.eq(v.header_type, 0, "the VF's header type, read when asked for")
+  local _, errs, msg = t.plan(function(_, m) m:add("0002:80:02.0") end)
+  t.eq(#errs, 1, "errors")
+  assert(msg:find("host device 0002:80:02.0 is a bridge, not an endpoint", 1, true), msg)
+end
+
+-- Facts are read when first asked for, and pairs() still sees every one.
+function T.test_facts_on_demand()
+  local vf = require "vflaunch"
+  local d = vf.host:get("0002:81:10.0")
+  t.eq(rawget(d, "driver"), nil, "nothing read yet")
+  t.eq(d.driver, "vfio-pci", "driver")
+  t.eq(rawget(d, "driver"), "vfio-pci", "kept")
+  local seen = {}
+  for k in pairs(vf.host:get("0002:81:00.1")) do seen[k] = true end
+  for _, k in ipairs { "vendor", "device", "class", "subsys_vendor", "header_type", "vendor_name",
+    "device_name", "class_name", "driver", "iommu_group", "numa_node", "sriov_totalvfs",
+    "sriov_numvfs", "vfs_addresses" } do
+    assert(seen[k], "pairs() lacks " .. k)
+  end
+  -- What reads them is a C core, which no script reaches.
+  for k, v in pairs(vf.host) do assert(type(v) ~= "userdata", "vf.host." .. k .. " is a core") end
+end
+
 t.run("inventory", T)

@@ -181,6 +181,31 @@ static void test_simhost_build_large(void **state)
 		assert_int_equal(n, 16 + 16 * 127);
 }
 
+/* The benchmarks' scaled hosts: large:N has N PFs in large's places (large:16 is large), 128
+ * functions each; out of range is refused. */
+static void test_simhost_large_scaled(void **state)
+{
+	struct fixture *f = *state;
+	struct simhost *h = simhost_large(3);
+	char buf[64];
+	int n;
+
+	assert_null(simhost_large(0));
+	assert_null(simhost_large(129));
+	assert_non_null(h);
+	assert_int_equal(simhost_materialize(h, f->dir, sizeof f->dir), 0);
+	free(h);
+	link_name(f, "bus/pci/devices/0000:12:00.0/virtfn126", buf, sizeof buf);
+	assert_string_equal(buf, "0000:12:0f.7");
+	read_attr(f, "bus/pci/devices/0001:91:0f.7/numa_node", buf, sizeof buf);
+	assert_string_equal(buf, "1"); /* the third PF: the second half, domain 0001 */
+	read_attr(f, "bus/pci/devices/0000:11:00.0/device", buf, sizeof buf);
+	assert_string_equal(buf, "0x1017");
+	n = lspci_count(f);
+	if (n >= 0)
+		assert_int_equal(n, 3 * 128);
+}
+
 static void test_simhost_build_shared(void **state)
 {
 	struct fixture *f = *state;
@@ -269,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_simhost_list),
 		T(test_simhost_build_82599),
 		T(test_simhost_build_large),
+		T(test_simhost_large_scaled),
 		T(test_simhost_build_shared),
 		T(test_simhost_build_errors),
 		T(test_simhost_build_not_empty),

@@ -163,6 +163,37 @@ static void test_sysfs_read_fifo(void **state)
 	assert_int_equal(sysfs_write(f->path, "1"), -ENXIO);
 }
 
+/* The inventory's one-read reader gives what sysfs_read gives, and refuses what it refuses,
+ * without blocking: the FIFO, the device and the directory a corrupt tree can hold. */
+static void test_sysfs_read_attr(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec t0, t1;
+	unsigned char byte = 0;
+	char buf[8];
+
+	assert_int_equal(sysfs_read_attr(put(f, "a", "0x8086\n"), buf, sizeof buf), 6);
+	assert_string_equal(buf, "0x8086");
+	assert_int_equal(sysfs_read_attr(put(f, "b", ""), buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(sysfs_read_attr(put(f, "c", "1234567"), buf, sizeof buf), 7);
+	assert_int_equal(sysfs_read_attr(put(f, "d", "1234567\n"), buf, sizeof buf), -EOVERFLOW);
+	assert_string_equal(buf, "");
+	assert_int_equal(sysfs_read_attr(at(f, "nope"), buf, sizeof buf), -ENOENT);
+	assert_int_equal(sysfs_read_attr(f->dir, buf, sizeof buf), -EINVAL);
+	assert_int_equal(mkfifo(at(f, "vendor"), 0644), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(sysfs_read_attr(f->path, buf, sizeof buf), -EINVAL);
+	assert_int_equal(sysfs_read_attr("/dev/zero", buf, sizeof buf), -EINVAL);
+	assert_int_equal(sysfs_read_at(f->path, &byte, 1, 0x0e), -EINVAL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	/* One byte at an offset, as config space is read. */
+	assert_int_equal(sysfs_read_at(put(f, "config", "0123456789abcdefgh"), &byte, 1, 0x0e), 1);
+	assert_int_equal(byte, 'e');
+	assert_int_equal(sysfs_read_at(put(f, "short", "0123"), &byte, 1, 0x0e), 0);
+}
+
 static void test_sysfs_read_long(void **state)
 {
 	struct fixture *f = *state;
@@ -302,6 +333,7 @@ int main(void)
 		T(test_sysfs_read_overflow),
 		T(test_sysfs_read_missing),
 		T(test_sysfs_read_fifo),
+		T(test_sysfs_read_attr),
 		T(test_sysfs_read_long),
 		T(test_sysfs_write_whole),
 		T(test_sysfs_write_missing),

@@ -645,6 +645,28 @@ static void test_vfio_in_use_down(void **state)
 	free(u);
 }
 
+/* A device no driver holds has no interface of its own: not looked for (a real kernel removes
+ * them with the driver; this fixture keeps one to show it is not read). */
+static void test_vfio_in_use_no_driver(void **state)
+{
+	struct vfio_use *u;
+	size_t n;
+	char p[PATH_MAX + 32];
+
+	(void)state;
+	make_in_use_fixture("0x1003\n");
+	fk_fmt(p, sizeof p, "%s/net/route", fk.proc);
+	assert_int_equal(fk_put(p, "Iface\tDestination\nvfltest0\t0002000A\n"), 0);
+	assert_int_equal(vfio_in_use(fk.sys, fk.proc, NIC, &u, &n, err, sizeof err), 0);
+	assert_int_equal(n, 1);                 /* on e1000e: its interface is up with a route */
+	free(u);
+	fk_fmt(p, sizeof p, "%s/bus/pci/devices/%s/driver", fk.sys, NIC);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(vfio_in_use(fk.sys, fk.proc, NIC, &u, &n, err, sizeof err), 0);
+	assert_int_equal(n, 0);
+	free(u);
+}
+
 static void test_vfio_in_use_block(void **state)
 {
 	struct vfio_use *u;
@@ -772,6 +794,7 @@ int main(void)
 		T(test_vfio_memlock),
 		T(test_vfio_in_use_net),
 		T(test_vfio_in_use_down),
+		T(test_vfio_in_use_no_driver),
 		T(test_vfio_in_use_block),
 		T(test_vfio_modprobe),
 		T(test_vfio_modprobe_forbidden),
