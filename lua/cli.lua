@@ -54,6 +54,9 @@ M.OPTIONS = {
     help = "use an embedded simulated host instead of this machine's /sys (default 82599, a " ..
       "dual-port 82599 with 63 VFs per port; --simulate=help lists them); print-only: " ..
       "without -t, --json or --rehearse it prints the command as -n does" },
+  { short = "I", long = "include", arg = "DIR", key = "include", many = true, cmds = { run = true },
+    help = "look for the script's modules (require) in DIR too, after the script's own " ..
+      "directory and before $VFLAUNCH_PATH; may be given more than once" },
   { long = "qemu", arg = "PATH", key = "qemu", cmds = { run = true },
     help = "the QEMU binary (default: the script's, then the machine's)" },
   { long = "bind-group", key = "bind_group", cmds = { run = true },
@@ -178,12 +181,25 @@ local function take_option(argv, i, p)
     end
     opts[1] = { o = o, value = value, word = "--" .. name }
   else
-    -- A cluster of short options (-nq); one that takes a value ends it (-tN is not allowed).
-    for k = 2, #w do
+    -- A cluster of short options (-nq); one that takes a value ends it, the value being the
+    -- rest of the word or the next word (-Ilib, -I lib).
+    local k = 2
+    while k <= #w do
       local c = w:sub(k, k)
       local o = SHORT[c]
       if not o then return usage("unknown option '-%s'", c) end
-      opts[#opts + 1] = { o = o, word = "-" .. c }
+      local value
+      if o.arg then
+        value = w:sub(k + 1)
+        if value == "" then
+          value = argv[i + 1]
+          if value == nil then return usage("-%s wants %s", c, o.arg) end
+          i = i + 1
+        end
+        k = #w
+      end
+      opts[#opts + 1] = { o = o, value = value, word = "-" .. c }
+      k = k + 1
     end
   end
   for _, x in ipairs(opts) do
@@ -196,6 +212,9 @@ local function take_option(argv, i, p)
       p.command, p.command_word = o.command, x.word
     elseif o.action and o.key == "json" then
       p.opts.json = true
+    elseif o.many then
+      p.opts[o.key] = p.opts[o.key] or {}
+      table.insert(p.opts[o.key], x.value)
     elseif o.key then
       p.opts[o.key] = x.value or true
     end
@@ -241,6 +260,15 @@ local function check(p)
     o.timeout = t
   end
   if o.qemu == "" then return usage("--qemu wants a path, not an empty word") end
+  for k, d in ipairs(o.include or {}) do
+    -- Resolved now: a relative DIR is the one the user meant where they typed it.
+    local real = d ~= "" and core.fs.realpath(d)
+    if not real or core.fs.kind(real) ~= "dir" then
+      return usage("-I %s: not a directory (-I DIR adds a directory of modules for the " ..
+        "script's require)", d == "" and "''" or d)
+    end
+    o.include[k] = real
+  end
   if o.root == "" or o.sysfs == "" then return usage("--root and --sysfs want a directory") end
   if o.root and o.sysfs then return usage("--root DIR already reads DIR/sys: drop --sysfs") end
   if o.simulate and (o.root or o.sysfs) then
