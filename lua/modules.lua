@@ -3,7 +3,8 @@
 -- path), each -I DIR, each directory of $VFLAUNCH_PATH, then the absolute entries of
 -- package.path — never the working directory. A module is loaded as text only (a binary chunk
 -- is refused, as the script is) under its file name, so its errors keep their file:line. As
--- root, a directory searched and the module file found must be root's alone, as the script is.
+-- root, a directory searched and the module file found must be root's alone, as the script is;
+-- so must a C module (package.cpath, absolute entries only) before Lua loads it.
 local _, core = ...
 local util = require "vflaunch.util"
 
@@ -92,6 +93,26 @@ local function searcher(templates, root)
   end
 end
 
+-- Lua's C searchers (package.cpath: absolute entries only, as the host left it), as root only
+-- after the file they would load, and its directory, passed the same check. nth: 3 looks for
+-- the name, 4 (all-in-one) for its first part.
+local function c_searcher(orig, nth, root)
+  if not root then return orig end
+  return function(name)
+    local cpath = {}
+    for entry in package.cpath:gmatch("[^;]+") do
+      if entry:sub(1, 1) == "/" then cpath[#cpath + 1] = entry end
+    end
+    package.cpath = table.concat(cpath, ";")
+    local file = package.searchpath(nth == 4 and name:match("^[^.]*") or name, package.cpath)
+    if file then
+      check_trust(file:match("^(.*)/[^/]*$"), name)
+      check_trust(file, name)
+    end
+    return orig(name)
+  end
+end
+
 -- The directories a run searches, for messages: "DIR, DIR, ...".
 function M.describe(templates)
   local seen, dirs = {}, {}
@@ -115,7 +136,9 @@ function M.install(path, include)
   local env, err = M.env_dirs(os.getenv("VFLAUNCH_PATH"))
   if not env then util.fail(err, util.EXIT.USAGE) end
   local templates = M.templates(script_dir, include, env)
-  package.searchers[2] = searcher(templates, core.sys.geteuid() == 0)
+  local root = core.sys.geteuid() == 0
+  package.searchers[2] = searcher(templates, root)
+  for nth = 3, 4 do package.searchers[nth] = c_searcher(package.searchers[nth], nth, root) end
   return templates
 end
 

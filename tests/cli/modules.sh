@@ -107,3 +107,14 @@ if [ "$(id -u)" = 0 ]; then
 		"$vf" --simulate -I "$m/grp" "$m/site/who.lua" only_inc
 	expect "modules: root, a trusted module" 0 "" "$vf" --simulate -I "$m/inc" "$m/site/who.lua" only_inc
 fi
+# As root, a C module (package.cpath, from LUA_CPATH_5_4) others could change is refused before
+# it is loaded; the working directory is not in package.cpath.
+if [ "$(id -u)" = 0 ]; then
+	printf 'not an ELF file\n' >"$m/open/cmod.so"
+	expect "modules: root, a C module in a world-writable directory" 3 \
+		"refusing to load module 'cmod' from $m/open as root: $m/open is writable by others" \
+		env LUA_CPATH_5_4="$m/open/?.so" "$vf" --simulate "$m/err/use.lua" cmod
+fi
+printf 'not an ELF file\n' >"$m/cwd/cmod.so"
+(cd "$m/cwd" && env LUA_CPATH_5_4="./?.so;;" "$vf" --simulate "$m/err/use.lua" cmod) >"$tmp/out" 2>"$tmp/err"
+grep -q "module 'cmod' not found" "$tmp/err" && ok || bad "modules: a C module was looked for in the working directory: $(cat "$tmp/err")"
