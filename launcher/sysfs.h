@@ -15,6 +15,9 @@ int sysfs_path(char *buf, size_t size, const char *fmt, ...)
  * found without blocking (the open is O_NONBLOCK, then fstat decides). */
 int sysfs_read(const char *path, char *buf, size_t size);
 
+/* sysfs_read of path relative to the directory dirfd (AT_FDCWD: sysfs_read). */
+int sysfs_read_at(int dirfd, const char *path, char *buf, size_t size);
+
 /* Read an attribute holding an integer (decimal, or 0x-prefixed hex). 0 or -errno
  * (-EINVAL when the text is not an integer). */
 int sysfs_read_long(const char *path, long *value);
