@@ -7,6 +7,15 @@ local M = {}
 
 M.VERSION = core.version
 
+-- For the man page (tools/gendoc.lua makes it, and the README's command line, from this file).
+M.SUMMARY = "launch QEMU guests with many PCI passthrough devices from a Lua script"
+M.DESCRIPTION = "vflaunch runs a site script, a Lua file that finds devices (SR-IOV VFs) on the " ..
+  "host and describes a guest's PCIe tree: root ports, switches, devices, or one call to a " ..
+  "planner. It assigns ids, addresses and chassis/slot pairs, checks every rule before anything " ..
+  "happens, binds the devices to vfio-pci (journaling what it changed) and execs QEMU; or it " ..
+  "prints the command, draws the tree, prints the plan as JSON, or boots the topology under " ..
+  "emulation. The scripting API is in vflaunch-lua(7)."
+
 -- Subcommands, in the order --help shows them. module: lua/commands/NAME.lua.
 M.COMMANDS = {
   { name = "run", usage = "[run] [OPTIONS] SCRIPT [ARG...]",
@@ -97,6 +106,32 @@ end
 local PRINT_ONLY = { ["-n"] = true, ["--dry-run"] = true, ["-t"] = true, ["--tree"] = true,
   ["--json"] = true, ["--rehearse"] = true, ["--simulate"] = true }
 
+-- What a run reads from its environment, for --help and the man page.
+M.ENVIRONMENT = {
+  { name = "VFLAUNCH_PATH", help = "directories of site modules for the script's require, " ..
+    "separated by ':', each absolute; searched after the script's own directory and -I, " ..
+    "before package.path (the working directory never is)" },
+  { name = "VFLAUNCH_REHEARSE_KERNEL", help = "the rehearsal guest's kernel, when " ..
+    "--rehearse-kernel is not given" },
+  { name = "VFLAUNCH_REHEARSE_INITRD", help = "the rehearsal guest's initrd, when " ..
+    "--rehearse-initrd is not given" },
+}
+
+-- The files a launch keeps, for the man page.
+M.FILES = {
+  { name = "/run/vflaunch/NAME/", help = "a launch's state: launch.json (QEMU's pid and start " ..
+    "time), plan.json (the --json document), journal (what to give back), qmp.sock" },
+  { name = "/run/vflaunch/lock", help = "the host lock a launch holds from before its script " ..
+    "runs until QEMU has the devices" },
+  { name = "/etc/vflaunch/NAME.lua", help = "the script systemctl start vflaunch@NAME runs " ..
+    "(the vflaunch@.service unit)" },
+}
+
+-- The one paragraph on print options, for --help and the man page.
+M.PRINT_TEXT = "-n, -t, --json and --rehearse each choose what a run prints instead of " ..
+  "launching: give at most one. vflaunch's options go before SCRIPT; what follows SCRIPT is " ..
+  "the script's."
+
 M.EXIT_TEXT = [[
 exit status: 0 ok; 1 script or plan error (or a rehearsal the guest did not match, or output
 that could not be written); 2 usage; 3 host check or host change failed (what was changed was
@@ -151,9 +186,9 @@ function M.help()
         (#cmds > 0 and (" [" .. table.concat(cmds, ", ") .. "]") or ""))
     end
   end
-  out[#out + 1] = "\n-n, -t, --json and --rehearse each choose what a run prints instead of " ..
-    "launching: give at\nmost one. vflaunch's options go before SCRIPT; what follows SCRIPT is " ..
-    "the script's.\n"
+  out[#out + 1] = "\nenvironment:"
+  for _, e in ipairs(M.ENVIRONMENT) do out[#out + 1] = entry("  " .. e.name, e.help) end
+  out[#out + 1] = "\n" .. wrap(M.PRINT_TEXT, "", 95) .. "\n"
   out[#out + 1] = M.EXIT_TEXT
   return table.concat(out, "\n")
 end
