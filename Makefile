@@ -350,7 +350,7 @@ check-install: $(VFLAUNCH_BIN) $(DOCS)
 	tests/install/run.sh $(RUN_BIN) "$(MAKE)"
 
 # Cross build for arm64 from Debian's arm64 libraries, then that binary under qemu-user: the
-# same output as the native binary for every example, and the Lua and CLI suites (~10 min).
+# same output as the native binary for every example, and the Lua and CLI suites (~7 min).
 ARM64_B    ?= build/arm64
 ARM64_CC   ?= aarch64-linux-gnu-gcc
 ARM64_PKG_CONFIG ?= PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig $(PKG_CONFIG)
