@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,29 @@ static void test_sysfs_read_fifo(void **state)
 	assert_int_equal(sysfs_write(f->path, "1"), -ENXIO);
 }
 
+/* sysfs_read_at reads a path relative to a directory descriptor (proc.c reads PID/stat so),
+ * with sysfs_read's rules: one newline stripped, a missing file, a FIFO refused at once. */
+static void test_sysfs_read_at(void **state)
+{
+	struct fixture *f = *state;
+	char buf[32];
+	int dir;
+
+	put(f, "stat", "42 (a b) S 1\n");
+	assert_int_equal(mkfifo(at(f, "fifo"), 0644), 0);
+	dir = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dir >= 0);
+	assert_int_equal(sysfs_read_at(dir, "stat", buf, sizeof buf), 12);
+	assert_string_equal(buf, "42 (a b) S 1");
+	assert_int_equal(sysfs_read_at(dir, "nope", buf, sizeof buf), -ENOENT);
+	assert_int_equal(sysfs_read_at(dir, "fifo", buf, sizeof buf), -EINVAL);
+	assert_int_equal(sysfs_read_at(dir, "stat", buf, 8), -EOVERFLOW);
+	/* An absolute path ignores the descriptor, as openat does; AT_FDCWD is sysfs_read. */
+	assert_int_equal(sysfs_read_at(dir, at(f, "stat"), buf, sizeof buf), 12);
+	assert_int_equal(sysfs_read_at(AT_FDCWD, f->path, buf, sizeof buf), 12);
+	close(dir);
+}
+
 static void test_sysfs_read_long(void **state)
 {
 	struct fixture *f = *state;
@@ -302,6 +326,7 @@ int main(void)
 		T(test_sysfs_read_overflow),
 		T(test_sysfs_read_missing),
 		T(test_sysfs_read_fifo),
+		T(test_sysfs_read_at),
 		T(test_sysfs_read_long),
 		T(test_sysfs_write_whole),
 		T(test_sysfs_write_missing),
