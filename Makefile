@@ -2,10 +2,28 @@
 # vflaunch: build, test, install, demo.
 
 CC         ?= cc
+# build/embed runs on the build machine: with CC a cross compiler (make CC=aarch64-linux-gnu-gcc),
+# it is built with CC_FOR_BUILD, as Debian's cross-building expects.
+CC_FOR_BUILD     ?= cc
+CFLAGS_FOR_BUILD ?= -O2 -g
 PKG_CONFIG ?= pkg-config
+# The build machine's Lua, for build/embed (it compiles the embedded modules).
+PKG_CONFIG_FOR_BUILD ?= pkg-config
+LUA_CFLAGS_FOR_BUILD = $(shell $(PKG_CONFIG_FOR_BUILD) --cflags lua5.4 2>/dev/null)
+LUA_LIBS_FOR_BUILD   = $(shell $(PKG_CONFIG_FOR_BUILD) --libs lua5.4 2>/dev/null)
+# Build tools for the documentation: man pages, bash completion, the README's CLI section.
+LUA        ?= lua5.4
+LUAC       ?= luac5.4
+PANDOC     ?= pandoc
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
-MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+DOCDIR     ?= $(DATADIR)/doc/vflaunch
+# bash-completion looks in $XDG_DATA_DIRS/bash-completion/completions (/usr/local/share first).
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# lua-language-server annotations (a ---@meta file): add this directory to workspace.library.
+TYPESDIR   ?= $(DATADIR)/vflaunch/types
 # systemd reads units from /usr/local/lib/systemd/system too; site scripts for the unit.
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SCRIPTDIR  ?= /etc/vflaunch
@@ -18,8 +36,6 @@ WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes 
 # Recursively expanded on purpose: `make check` installs the packages first, then re-enters make.
 DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 lua5.4-cjson libpci 2>/dev/null)
 DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 lua5.4-cjson libpci 2>/dev/null)
-LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
-LUA_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -49,13 +65,26 @@ GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archiv
 VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils
 # Sanitizers and fuzzing: Debian's clang and its runtimes; jq and python3 check JSON output.
 FUZZ_PKGS  := clang libclang-rt-14-dev jq python3
+# The man pages, bash completion and README section (lua5.4, pandoc); check-install reads the
+# pages with man (man-db) and completes with bash-completion's helpers.
+DOC_PKGS   := lua5.4 pandoc
+INSTALL_TEST_PKGS := $(DOC_PKGS) man-db bash-completion
+# Benchmarks: /usr/bin/time; bench-bind compares with dpdk-devbind.py.
+BENCH_PKGS := time dpdk pciutils
+# check-arm64: a cross compiler, Debian's arm64 libraries (dpkg --add-architecture arm64, done by
+# install-deps.sh), qemu-user to run the result; the stand-in is linked static (libc6-dev).
+ARM64_PKGS := gcc-aarch64-linux-gnu libc6-dev:arm64 liblua5.4-dev:arm64 lua-cjson-dev:arm64 \
+              libpci-dev:arm64 qemu-user
+# make deps: what any target needs.
+ALL_PKGS   := $(sort $(VM_PKGS) $(FUZZ_PKGS) $(INSTALL_TEST_PKGS) $(BENCH_PKGS) $(ARM64_PKGS))
 
 # Fetched kernels and busybox live outside git, shared by every checkout.
 export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
 
 .PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
-        guest guest-amd64 lint demo bench bench-bind install uninstall clean \
-        check-fakekernel check-crash check-asan fuzz-build check-fuzz fuzz
+        guest guest-amd64 lint demo bench bench-bind install uninstall clean docs readme \
+        check-fakekernel check-crash check-asan fuzz-build check-fuzz fuzz check-install \
+        check-arm64 print-pkgs
 
 all: $(VFLAUNCH_BIN)
 
@@ -87,7 +116,7 @@ $(B)/embedded.o: $(B)/embedded.c
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -Ilauncher -c -o $@ $<
 
 $(B)/embed: tools/embed.c | $(B)
-	$(CC) $(WARN) $(LUA_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LUA_LIBS)
+	$(CC_FOR_BUILD) $(WARN) $(LUA_CFLAGS_FOR_BUILD) $(CFLAGS_FOR_BUILD) -o $@ $< $(LUA_LIBS_FOR_BUILD)
 
 $(B):
 	mkdir -p $(B)/tests
@@ -107,15 +136,22 @@ $(B)/fakekernel.so: tests/tools/fakekernel.c tests/tools/fakekernel-core.h launc
 	$(CC) $(WARN) $(CPPFLAGS) $(FK_CFLAGS) -fPIC -shared -fvisibility=hidden -Ilauncher -o $@ \
 		tests/tools/fakekernel.c launcher/sysfs.c -ldl
 
+# Everything any target needs (check-install checks that each list is in here, and that each
+# target's programs come from its lists: tests/install/deps.sh).
 deps:
-	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS)
+	tools/install-deps.sh $(ALL_PKGS)
+
+# The packages a list names, one a line (for tests): make print-pkgs PKGS=VM_PKGS
+print-pkgs:
+	@printf '%s\n' $($(PKGS))
 
 # The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
 # check-asan runs the same suites with the sanitizer build.
 CHECK_SUITES := check-unit check-lua check-cli check-fakekernel check-crash check-rehearse
-check: deps
+check:
+	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS) $(INSTALL_TEST_PKGS)
 	$(MAKE) all $(UNITBIN) $(B)/mksimhost $(B)/fakekernel.so
-	$(MAKE) lint $(CHECK_SUITES)
+	$(MAKE) lint $(CHECK_SUITES) check-install
 
 check-unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do \
@@ -145,7 +181,8 @@ guest-amd64:
 	tests/guest/prepare.sh amd64
 
 # The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64): ~3 min.
-check-slow: deps
+check-slow:
+	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS)
 	$(MAKE) vflaunch guest guest-amd64 $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so
 	tests/rehearse/slow.sh ./vflaunch
 	tests/rehearse/hotplug.sh ./vflaunch $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so q35
@@ -160,10 +197,11 @@ check-vm:
 
 lint:
 	luacheck --no-color --quiet lua scripts tests bench
+	$(LUAC) -p dist/types/vflaunch.lua
 
 # Benchmarks (not tests): each prints ratios against its peers, measured in the same run.
 bench: vflaunch $(B)/mksimhost $(B)/cputime
-	tools/install-deps.sh time pciutils
+	tools/install-deps.sh $(BENCH_PKGS)
 	bench/plan.sh ./vflaunch $(B)/mksimhost 30 $(B)/cputime
 
 # Runs a command and prints its CPU time (user + system) in ms, for the benchmarks.
@@ -171,7 +209,7 @@ $(B)/cputime: bench/cputime.c | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 bench-bind:
-	tools/install-deps.sh $(VM_PKGS) dpdk
+	tools/install-deps.sh $(VM_PKGS) $(BENCH_PKGS)
 	$(MAKE) vflaunch
 	bench/bind.sh
 
@@ -197,8 +235,8 @@ ASAN_CFLAGS ?= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                -fno-omit-frame-pointer -O1 -g
 ASAN_ENV     = ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/report \
                UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$(abspath $(ASAN_B))/reports/report
-check-asan: deps
-	tools/install-deps.sh $(FUZZ_PKGS)
+check-asan:
+	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS) $(FUZZ_PKGS)
 	$(MAKE) B=$(ASAN_B) VFLAUNCH_BIN=$(ASAN_B)/vflaunch CC=$(ASAN_CC) CFLAGS="$(ASAN_CFLAGS)" \
 		LDFLAGS="$(ASAN_CFLAGS)" $(ASAN_B)/vflaunch $(ASAN_B)/mksimhost \
 		$(patsubst $(B)/%,$(ASAN_B)/%,$(UNITBIN))
@@ -257,15 +295,87 @@ fuzz: FUZZ_SECONDS = 600
 fuzz: FUZZ_SCRIPTS = 3000
 fuzz: check-fuzz
 
-install: vflaunch
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR)
-	install -m 0755 vflaunch $(DESTDIR)$(BINDIR)/vflaunch
+# Generated documentation, from lua/cli.lua (vflaunch(1), the completion, the README's CLI
+# section) and from doc/lua-api.md (vflaunch-lua(7)), with build-machine tools.
+DOCS := $(B)/doc/vflaunch.1 $(B)/doc/vflaunch-lua.7 $(B)/doc/vflaunch.bash
+docs: $(DOCS)
+
+# A build tool that is missing: say which package has it.
+need = @command -v $(1) >/dev/null 2>&1 || { echo "make: $@ needs $(1) (Debian package $(2)): \
+	apt-get install $(2), or make deps" >&2; exit 1; }
+
+$(B)/doc/vflaunch.1: lua/cli.lua tools/gendoc.lua
+	$(call need,$(LUA),lua5.4)
+	@mkdir -p $(@D)
+	$(LUA) tools/gendoc.lua man $(VERSION) >$@.tmp && mv $@.tmp $@
+
+$(B)/doc/vflaunch.bash: lua/cli.lua tools/gendoc.lua
+	$(call need,$(LUA),lua5.4)
+	@mkdir -p $(@D)
+	$(LUA) tools/gendoc.lua bash >$@.tmp && mv $@.tmp $@
+
+# The reference's first heading becomes the page's title; NAME and DESCRIPTION are added.
+$(B)/doc/vflaunch-lua.7: doc/lua-api.md tools/gendoc.lua
+	$(call need,$(LUA),lua5.4)
+	$(call need,$(PANDOC),pandoc)
+	@mkdir -p $(@D)
+	{ printf '## NAME\n\nvflaunch-lua - the Lua API of vflaunch site scripts\n\n## DESCRIPTION\n\n'; \
+	  sed '1{/^# /d}' doc/lua-api.md; } | $(PANDOC) -s -f markdown -t man \
+		--shift-heading-level-by=-1 -M title=VFLAUNCH-LUA -M section=7 -M date= \
+		-M header='vflaunch $(VERSION)' -M footer='vflaunch $(VERSION)' | \
+		$(LUA) tools/gendoc.lua fit-tables >$@.tmp && mv $@.tmp $@
+
+# The README's command-line section is --help's text; check-install fails when they differ.
+readme:
+	$(LUA) tools/gendoc.lua readme README.md >README.md.tmp && mv README.md.tmp README.md
+
+# What make install puts where (the README lists it); uninstall removes exactly that.
+EXAMPLES   := $(sort $(wildcard scripts/*.lua))
+INSTALLED  := $(BINDIR)/vflaunch $(MANDIR)/man1/vflaunch.1 $(MANDIR)/man7/vflaunch-lua.7 \
+              $(BASHCOMPDIR)/vflaunch $(UNITDIR)/vflaunch@.service $(TYPESDIR)/vflaunch.lua \
+              $(DOCDIR)/README.md $(DOCDIR)/lua-api.md $(EXAMPLES:scripts/%=$(DOCDIR)/examples/%)
+# Directories of vflaunch's own, removed when empty (deepest first).
+OWNDIRS    := $(DOCDIR)/examples $(DOCDIR) $(TYPESDIR) $(DATADIR)/vflaunch
+
+install: $(VFLAUNCH_BIN) $(DOCS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(TYPESDIR) \
+		$(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(VFLAUNCH_BIN) $(DESTDIR)$(BINDIR)/vflaunch
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SCRIPTDIR@|$(SCRIPTDIR)|g' dist/vflaunch@.service.in \
 		>$(DESTDIR)$(UNITDIR)/vflaunch@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/vflaunch@.service
+	install -m 0644 $(B)/doc/vflaunch.1 $(DESTDIR)$(MANDIR)/man1/vflaunch.1
+	install -m 0644 $(B)/doc/vflaunch-lua.7 $(DESTDIR)$(MANDIR)/man7/vflaunch-lua.7
+	install -m 0644 $(B)/doc/vflaunch.bash $(DESTDIR)$(BASHCOMPDIR)/vflaunch
+	install -m 0644 dist/types/vflaunch.lua $(DESTDIR)$(TYPESDIR)/vflaunch.lua
+	install -m 0644 README.md doc/lua-api.md $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/vflaunch $(DESTDIR)$(UNITDIR)/vflaunch@.service
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $(addprefix $(DESTDIR),$(OWNDIRS)); do [ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || true; done
+
+# make install into a DESTDIR: every file where the README says, each one working (the binary
+# runs, man reads both pages, bash completes, the annotations compile), then uninstall leaves no
+# file behind and nothing it did not install removed.
+check-install: $(VFLAUNCH_BIN) $(DOCS)
+	tests/install/run.sh $(RUN_BIN) "$(MAKE)"
+
+# Cross build for arm64 from Debian's arm64 libraries, then that binary under qemu-user: the
+# same output as the native binary for every example, and the Lua and CLI suites (~7 min).
+ARM64_B    ?= build/arm64
+ARM64_CC   ?= aarch64-linux-gnu-gcc
+ARM64_PKG_CONFIG ?= PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig $(PKG_CONFIG)
+check-arm64:
+	tools/install-deps.sh $(TEST_PKGS) $(ARM64_PKGS)
+	$(MAKE) vflaunch $(B)/mksimhost
+	$(MAKE) B=$(ARM64_B) VFLAUNCH_BIN=$(ARM64_B)/vflaunch CC=$(ARM64_CC) \
+		PKG_CONFIG="$(ARM64_PKG_CONFIG)" $(ARM64_B)/vflaunch $(ARM64_B)/fakekernel.so
+	$(CC_FOR_BUILD) $(WARN) $(CFLAGS_FOR_BUILD) -static -DTARGET='"$(abspath $(ARM64_B))/vflaunch"' \
+		-DQEMU_USER='"qemu-aarch64"' -o $(ARM64_B)/vflaunch-user tests/tools/qemu-user-run.c
+	tests/arm64/run.sh $(ARM64_B)/vflaunch $(ARM64_B)/vflaunch-user ./vflaunch $(B)/mksimhost \
+		$(ARM64_B)/fakekernel.so
 
 clean:
 	rm -rf $(B) vflaunch

@@ -180,7 +180,7 @@ static int read_header(const struct inventory *inv, struct pci_device *p, char *
 	int n = attr_path(path, inv, p->name, "config");
 
 	if (n >= 0)
-		n = sysfs_read_at(path, &hdr, 1, 0x0e);
+		n = sysfs_read_offset(path, &hdr, 1, 0x0e);
 	if (n == -EINVAL) {
 		errbuf_printf(err, errlen, "libpci: %s: not a regular file", path);
 		return -1;

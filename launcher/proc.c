@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,17 +16,23 @@
 
 #define PROC(r) ((r) ? (r) : "/proc")
 
-/* Fields 3 (state) and 22 (start time) of /proc/PID/stat. */
+/* Fields 3 (state) and 22 (start time) of /proc/PID/stat. Read as "PID/stat" under a
+ * descriptor of the proc directory, not by its absolute path: qemu-user (make check-arm64)
+ * answers a path "/proc/<its own pid>/stat" itself, with the start time rounded to a second,
+ * so that a launch's own record would not match what every other process reads. */
 static int read_stat(const char *procroot, pid_t pid, char *state, unsigned long long *start)
 {
-	char path[PATH_MAX], buf[1024], *p;
-	int n;
+	char rel[32], buf[1024], *p;
+	int n, dir;
 
 	if (pid <= 0)
 		return -ESRCH;
-	if ((n = sysfs_path(path, sizeof path, "%s/%d/stat", PROC(procroot), (int)pid)) < 0)
-		return n;
-	if ((n = sysfs_read(path, buf, sizeof buf)) < 0)
+	if ((dir = open(PROC(procroot), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	snprintf(rel, sizeof rel, "%d/stat", (int)pid);
+	n = sysfs_read_at(dir, rel, buf, sizeof buf);
+	close(dir);
+	if (n < 0)
 		return n == -ENOENT ? -ESRCH : n;
 	/* comm (field 2) is in parentheses and may hold anything, ')' included: skip past the
 	 * last ')'. Then field 3 is the state; start time is field 22, 20 fields on. */

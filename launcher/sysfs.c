@@ -29,10 +29,11 @@ int sysfs_writes_forbidden(void)
 /* Open path for an attribute access: O_NONBLOCK so a FIFO or a device node in a corrupt tree
  * cannot hang the open, then anything but a regular file is refused before a read or write
  * could block or mean something else. An fd, or -errno. */
-static int open_attr(const char *path, int flags)
+static int open_attr(int dirfd, const char *path, int flags)
 {
 	struct stat sb;
-	int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK);
+	int fd = dirfd == AT_FDCWD ? open(path, flags | O_CLOEXEC | O_NONBLOCK) :
+	                             openat(dirfd, path, flags | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;
@@ -69,13 +70,18 @@ int sysfs_path(char *buf, size_t size, const char *fmt, ...)
 
 int sysfs_read(const char *path, char *buf, size_t size)
 {
+	return sysfs_read_at(AT_FDCWD, path, buf, size);
+}
+
+int sysfs_read_at(int dirfd, const char *path, char *buf, size_t size)
+{
 	size_t len = 0;
 	int fd, err = 0;
 
 	if (size == 0 || size > INT_MAX)
 		return -EINVAL;
 	buf[0] = '\0';
-	fd = open_attr(path, O_RDONLY);
+	fd = open_attr(dirfd, path, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	/* Read one byte past what fits: that is how an oversized attribute is told apart. */
@@ -192,7 +198,7 @@ int sysfs_read_attr(const char *path, char *buf, size_t size)
 	return (int)n;
 }
 
-int sysfs_read_at(const char *path, void *buf, size_t size, long offset)
+int sysfs_read_offset(const char *path, void *buf, size_t size, long offset)
 {
 	struct stat sb;
 	ssize_t n;
@@ -223,7 +229,7 @@ int sysfs_write(const char *path, const char *value)
 		return -EROFS;
 	/* O_TRUNC is what `echo > attr` does and sysfs ignores it; in a simulated tree it makes
 	 * the file hold the value last written, as an attribute would. */
-	fd = open_attr(path, O_WRONLY | O_TRUNC);
+	fd = open_attr(AT_FDCWD, path, O_WRONLY | O_TRUNC);
 	if (fd < 0)
 		return fd;
 	/* sysfs takes an attribute in one write; a partial one would be a different value. */

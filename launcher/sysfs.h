@@ -15,6 +15,9 @@ int sysfs_path(char *buf, size_t size, const char *fmt, ...)
  * found without blocking (the open is O_NONBLOCK, then fstat decides). */
 int sysfs_read(const char *path, char *buf, size_t size);
 
+/* sysfs_read of path relative to the directory dirfd (AT_FDCWD: sysfs_read). */
+int sysfs_read_at(int dirfd, const char *path, char *buf, size_t size);
+
 /* Read an attribute holding an integer (decimal, or 0x-prefixed hex). 0 or -errno
  * (-EINVAL when the text is not an integer). */
 int sysfs_read_long(const char *path, long *value);
@@ -32,7 +35,7 @@ int sysfs_read_attr(const char *path, char *buf, size_t size);
 /* Up to size bytes at offset of a regular file (config space): the count read, or -errno
  * (-EINVAL for a FIFO or directory, found without blocking; open, pread, close, and fstat
  * only when pread gives nothing). */
-int sysfs_read_at(const char *path, void *buf, size_t size, long offset);
+int sysfs_read_offset(const char *path, void *buf, size_t size, long offset);
 
 /* Write value in one write(2) to a regular file: 0, or -errno (a short write is -EIO; anything
  * but a regular file is -EINVAL, or -ENXIO for a FIFO nobody reads, found without blocking).

@@ -7,6 +7,15 @@ local M = {}
 
 M.VERSION = core.version
 
+-- For the man page (tools/gendoc.lua makes it, and the README's command line, from this file).
+M.SUMMARY = "launch QEMU guests with many PCI passthrough devices from a Lua script"
+M.DESCRIPTION = "vflaunch runs a site script, a Lua file that finds devices (SR-IOV VFs) on the " ..
+  "host and describes a guest's PCIe tree: root ports, switches, devices, or one call to a " ..
+  "planner. It assigns ids, addresses and chassis/slot pairs, checks every rule before anything " ..
+  "happens, binds the devices to vfio-pci (journaling what it changed) and execs QEMU; or it " ..
+  "prints the command, draws the tree, prints the plan as JSON, or boots the topology under " ..
+  "emulation. The scripting API is in vflaunch-lua(7)."
+
 -- Subcommands, in the order --help shows them. module: lua/commands/NAME.lua.
 M.COMMANDS = {
   { name = "run", usage = "[run] [OPTIONS] SCRIPT [ARG...]",
@@ -67,6 +76,9 @@ M.OPTIONS = {
     help = "use an embedded simulated host instead of this machine's /sys (default 82599, a " ..
       "dual-port 82599 with 63 VFs per port; --simulate=help lists them); print-only: " ..
       "without -t, --json or --rehearse it prints the command as -n does" },
+  { short = "I", long = "include", arg = "DIR", key = "include", many = true, cmds = { run = true },
+    help = "look for the script's modules (require) in DIR too, after the script's own " ..
+      "directory and before $VFLAUNCH_PATH; may be given more than once" },
   { long = "qemu", arg = "PATH", key = "qemu", cmds = { run = true },
     help = "the QEMU binary (default: the script's, then the machine's)" },
   { long = "bind-group", key = "bind_group", cmds = { run = true },
@@ -106,6 +118,32 @@ end
 -- must never turn a print into a launch.
 local PRINT_ONLY = { ["-n"] = true, ["--dry-run"] = true, ["-t"] = true, ["--tree"] = true,
   ["--json"] = true, ["--rehearse"] = true, ["--simulate"] = true }
+
+-- What a run reads from its environment, for --help and the man page.
+M.ENVIRONMENT = {
+  { name = "VFLAUNCH_PATH", help = "directories of site modules for the script's require, " ..
+    "separated by ':', each absolute; searched after the script's own directory and -I, " ..
+    "before package.path (the working directory never is)" },
+  { name = "VFLAUNCH_REHEARSE_KERNEL", help = "the rehearsal guest's kernel, when " ..
+    "--rehearse-kernel is not given" },
+  { name = "VFLAUNCH_REHEARSE_INITRD", help = "the rehearsal guest's initrd, when " ..
+    "--rehearse-initrd is not given" },
+}
+
+-- The files a launch keeps, for the man page.
+M.FILES = {
+  { name = "/run/vflaunch/NAME/", help = "a launch's state: launch.json (QEMU's pid and start " ..
+    "time), plan.json (the --json document), journal (what to give back), qmp.sock" },
+  { name = "/run/vflaunch/lock", help = "the host lock a launch holds from before its script " ..
+    "runs until QEMU has the devices" },
+  { name = "/etc/vflaunch/NAME.lua", help = "the script systemctl start vflaunch@NAME runs " ..
+    "(the vflaunch@.service unit)" },
+}
+
+-- The one paragraph on print options, for --help and the man page.
+M.PRINT_TEXT = "-n, -t, --json and --rehearse each choose what a run prints instead of " ..
+  "launching: give at most one. vflaunch's options go before SCRIPT; what follows SCRIPT is " ..
+  "the script's."
 
 M.EXIT_TEXT = [[
 exit status: 0 ok; 1 script or plan error (or a rehearsal the guest did not match, or output
@@ -161,9 +199,9 @@ function M.help()
         (#cmds > 0 and (" [" .. table.concat(cmds, ", ") .. "]") or ""))
     end
   end
-  out[#out + 1] = "\n-n, -t, --json and --rehearse each choose what a run prints instead of " ..
-    "launching: give at\nmost one. vflaunch's options go before SCRIPT; what follows SCRIPT is " ..
-    "the script's.\n"
+  out[#out + 1] = "\nenvironment:"
+  for _, e in ipairs(M.ENVIRONMENT) do out[#out + 1] = entry("  " .. e.name, e.help) end
+  out[#out + 1] = "\n" .. wrap(M.PRINT_TEXT, "", 95) .. "\n"
   out[#out + 1] = M.EXIT_TEXT
   return table.concat(out, "\n")
 end
@@ -191,12 +229,25 @@ local function take_option(argv, i, p)
     end
     opts[1] = { o = o, value = value, word = "--" .. name }
   else
-    -- A cluster of short options (-nq); one that takes a value ends it (-tN is not allowed).
-    for k = 2, #w do
+    -- A cluster of short options (-nq); one that takes a value ends it, the value being the
+    -- rest of the word or the next word (-Ilib, -I lib).
+    local k = 2
+    while k <= #w do
       local c = w:sub(k, k)
       local o = SHORT[c]
       if not o then return usage("unknown option '-%s'", c) end
-      opts[#opts + 1] = { o = o, word = "-" .. c }
+      local value
+      if o.arg then
+        value = w:sub(k + 1)
+        if value == "" then
+          value = argv[i + 1]
+          if value == nil then return usage("-%s wants %s", c, o.arg) end
+          i = i + 1
+        end
+        k = #w
+      end
+      opts[#opts + 1] = { o = o, value = value, word = "-" .. c }
+      k = k + 1
     end
   end
   for _, x in ipairs(opts) do
@@ -209,6 +260,9 @@ local function take_option(argv, i, p)
       p.command, p.command_word = o.command, x.word
     elseif o.action and o.key == "json" then
       p.opts.json = true
+    elseif o.many then
+      p.opts[o.key] = p.opts[o.key] or {}
+      table.insert(p.opts[o.key], x.value)
     elseif o.key then
       p.opts[o.key] = x.value or true
     end
@@ -254,6 +308,15 @@ local function check(p)
     o.timeout = t
   end
   if o.qemu == "" then return usage("--qemu wants a path, not an empty word") end
+  for k, d in ipairs(o.include or {}) do
+    -- Resolved now: a relative DIR is the one the user meant where they typed it.
+    local real = d ~= "" and core.fs.realpath(d)
+    if not real or core.fs.kind(real) ~= "dir" then
+      return usage("-I %s: not a directory (-I DIR adds a directory of modules for the " ..
+        "script's require)", d == "" and "''" or d)
+    end
+    o.include[k] = real
+  end
   if o.root == "" or o.sysfs == "" then return usage("--root and --sysfs want a directory") end
   if o.root and o.sysfs then return usage("--root DIR already reads DIR/sys: drop --sysfs") end
   if o.simulate and (o.root or o.sysfs) then

@@ -4,6 +4,7 @@
 -- draw, JSON, rehearse, launch) then uses as it is. Tests and benchmarks use the same steps.
 local _, core = ...
 local machines = require "vflaunch.machines"
+local modules = require "vflaunch.modules"
 local render = require "vflaunch.render"
 local topology = require "vflaunch.topology"
 local util = require "vflaunch.util"
@@ -98,6 +99,8 @@ function M.script(ctx)
     end
     util.fail(err)
   end
+  -- Site modules: the script's directory, -I, $VFLAUNCH_PATH (doc/lua-api.md).
+  modules.install(path, ctx.opts.include)
   local api, defined = require("vflaunch.api").new(ctx)
   package.loaded.vflaunch = api
   -- As lua(1) gives it: arg[0] the script, arg[1..] its arguments, vflaunch's at negative

@@ -25,8 +25,9 @@ local function capture(e)
     local at, module = e:match("^(.-)module '(.-)' not found:")
     if module then -- one line, not the sixteen paths Lua lists
       rec.message = string.format("%smodule '%s' not found: vflaunch's own modules are built " ..
-        "in, others are looked for in package.path (%s), never in the working directory", at,
-        module, package.path)
+        "in, a site's are looked for in the script's directory, -I DIRs, $VFLAUNCH_PATH and " ..
+        "package.path (%s), never in the working directory", at, module,
+        e:match("\n\tsearched: ([^\n]*)") or package.path)
     elseif e:match("^lua/[%w_/]+%.lua:%d+: ") then
       rec.message = string.format("%s: vflaunch could not carry out this call: %s (a bug in " ..
         "vflaunch, or the script changed something vflaunch owns)", util.where(2), e)

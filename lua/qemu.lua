@@ -23,6 +23,12 @@ function M.check(plan)
   local base = plan.qemu:match("([^/]+)$")
   if not base:match("^qemu%-system%-[%w_]+$") then return end
   local res, err = core.sys.run({ plan.qemu, "-machine", "help" }, 30)
+  -- POSIX lets posix_spawn report an exec that failed as a child that exits 127 (qemu-user
+  -- does, and so may a libc without CLONE_VFORK): no QEMU ran at all.
+  if res and res.status == 127 and res.output == "" then
+    res, err = nil, plan.qemu .. ": No such file or directory, or not executable (its process " ..
+      "exited 127 before a word, as an exec that failed does)"
+  end
   if not res then
     local status = err:match("No such file") and util.EXIT.NOT_FOUND or util.EXIT.NOT_EXECUTABLE
     util.fail(string.format("cannot execute %s; nothing was bound%s", err,

@@ -95,14 +95,20 @@ function M.argv(m, qemu, device_value)
   return check_argv(a)
 end
 
--- A word for sh: single-quoted always, with ' written as '\''.
+-- A word for sh, quoted only when it needs it, as Python's shlex.quote does: a word of letters,
+-- digits and @%+=:,./_- stands bare; any other is single-quoted, ' written as '\'' (an empty
+-- word is '').
 function M.shell_quote(w)
+  if w ~= "" and not w:find("[^%w@%%+=:,./_-]") then return w end
   return "'" .. w:gsub("'", "'\\''") .. "'"
 end
 
 -- The command as sh reads it: one option and its value per line, backslash continuations.
 function M.shell(argv)
-  local lines, i = { M.shell_quote(argv[1]) }, 2
+  -- The command word bare with a '=' would be an assignment to sh, not a command.
+  local first = M.shell_quote(argv[1])
+  if first == argv[1] and first:find("=", 1, true) then first = "'" .. first .. "'" end
+  local lines, i = { first }, 2
   while i <= #argv do
     local w = argv[i]
     local line = "  " .. M.shell_quote(w)

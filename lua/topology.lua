@@ -249,6 +249,11 @@ local SwitchMT = class(function() return "switch" end, Switch, {
   where = function(r) return r.where end,
 }, function() return {} end)
 
+-- The method tables of each kind, by the class names of the editor annotations
+-- (dist/types/vflaunch.lua), whose test checks that every method there is annotated.
+M.METHODS = { Machine = Machine, Port = Port, Switch = Switch, Element = Device,
+  Upstream = Upstream }
+
 local function new_bus(machine, owner)
   return { machine = machine, owner = owner, children = {} }
 end

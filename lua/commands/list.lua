@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- vflaunch list: the host's PCI devices with what passthrough needs to know about each.
--- Names and drivers come from sysfs and pci.ids: they are shown escaped, never raw.
+-- Names and drivers come from sysfs and pci.ids: they are shown escaped, never raw. --json
+-- gives ids as lspci -nn and libvirt do, hex strings ("0x8086"), not numbers.
 local json = require "vflaunch.json"
 local util = require "vflaunch.util"
 
@@ -43,8 +44,16 @@ local function row(d, groups)
     d.numa_node or "-", relation(d), vfio_state(d, groups), d:describe()))
 end
 
+-- An id as lspci -nn and libvirt's XML write it, a hex string: "0x8086", "0x020000".
+local function hex(v, digits)
+  if v == nil then return json.null end
+  return string.format("0x%0" .. digits .. "x", v)
+end
+
 local function record(d, groups)
-  return { address = d.address, vendor = d.vendor, device = d.device, class = d.class,
+  return { address = d.address, vendor = hex(d.vendor, 4), device = hex(d.device, 4),
+    class = hex(d.class, 6), subsys_vendor = hex(d.subsys_vendor, 4),
+    subsys_device = hex(d.subsys_device, 4),
     vendor_name = d.vendor_name or json.null, device_name = d.device_name or json.null,
     driver = d.driver or json.null, iommu_group = d.iommu_group or json.null,
     numa_node = d.numa_node or json.null, physfn = d.physfn or json.null,

@@ -13,6 +13,15 @@ for s in scripts/big-guest.lua tests/cli/quoting.lua; do
 	check "$s: --json is one JSON document" is_json "$tmp/plan.json"
 done
 grep -q 'dumpdtb=/tmp/a,,b.dtb' "$tmp/plan.json" && ok || bad "a comma in a QEMU option value is not doubled"
+# Words are quoted only when sh needs it (as shlex.quote does); a command word with '=' always,
+# or sh would take it for an assignment.
+"$vf" --simulate -n tests/cli/quoting.lua >"$tmp/q.sh" 2>"$tmp/err"
+for line in "'/tmp/v=1/qemu-system-aarch64' \\" "  -machine virt,gic-version=3,dumpdtb=/tmp/a,,b.dtb \\" \
+	"  -kernel '/tmp/it'\\''s a \$HOME kernel' \\" "  -fw_cfg '' \\" "  -smbios '~root#x' \\" \
+	"  -device vfio-pci,host=0002:81:10.0,id=hostdev1,bus=rp1,addr=00.0 \\"; do
+	grep -qxF -- "$line" "$tmp/q.sh" && ok || bad "dry-run quoting: no line $line"
+done
+! grep -q "'-\|'qemu-system" "$tmp/q.sh" && ok || bad "dry-run quoting: a word quoted that needs no quotes"
 
 # D13: -v does not add to stdout; --json stays one document with -v.
 expect "json verbose" 0 "" "$vf" --simulate -v --json scripts/big-guest.lua
@@ -70,3 +79,14 @@ expect "list large" 0 "" "$vf" list --simulate=large
 [ "$(wc -l <"$tmp/out")" -gt 2000 ] && ok || bad "list large: $(wc -l <"$tmp/out") lines"
 expect "list --vfs --json" 0 "" "$vf" --list --vfs --json --simulate=82599
 check "list --vfs --json" is_json "$tmp/out"
+# list --json gives ids as lspci -nn and libvirt write them: hex strings "0x8086", the text's ids.
+expect "list --json ids" 0 "" "$vf" list --json --simulate=82599
+jq -e '.[] | select(.address == "0002:81:10.0") | .vendor == "0x8086" and .device == "0x10ed" and
+	.class == "0x020000" and .subsys_vendor == "0x8086" and .subsys_device == "0x0003"' "$tmp/out" >/dev/null &&
+	ok || bad "list --json: ids are not hex strings: $(jq -c '.[0]' "$tmp/out")"
+jq -e 'all(.[]; (.vendor | test("^0x[0-9a-f]{4}$")) and (.device | test("^0x[0-9a-f]{4}$")) and
+	(.class | test("^0x[0-9a-f]{6}$")))' "$tmp/out" >/dev/null && ok || bad "list --json: an id not 0xHEX"
+"$vf" list --simulate=82599 >"$tmp/list.txt" 2>/dev/null
+jq -r '.[] | "\(.address)  \(.vendor[2:]):\(.device[2:])"' "$tmp/out" >"$tmp/ids.json.txt"
+cut -c1-23 "$tmp/list.txt" | tail -n +2 >"$tmp/ids.txt"
+check "list: --json ids are the text's" cmp -s "$tmp/ids.txt" "$tmp/ids.json.txt"

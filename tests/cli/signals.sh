@@ -2,15 +2,19 @@
 # Sourced by run.sh: signals. A script that loops or blocks stops on SIGINT, SIGTERM or SIGHUP
 # with 128+N, and a simulated host's temporary tree is removed on the way out (D10).
 
-printf 'while true do end\n' >"$tmp/loop.lua"
+# Each script says it runs (arg[2]) before it loops or blocks: the signal comes once vflaunch's
+# handlers are surely set, however slowly the binary starts (under qemu-user, on a busy machine).
+printf 'io.open(arg[2], "w"):close()\nwhile true do end\n' >"$tmp/loop.lua"
 mkfifo "$tmp/fifo"
-printf 'local f = io.open(arg[1]); f:read("a")\n' >"$tmp/block.lua"
+printf 'io.open(arg[2], "w"):close()\nlocal f = io.open(arg[1]); f:read("a")\n' >"$tmp/block.lua"
 mkdir -p "$tmp/sigtmp"
 for sig in INT TERM HUP; do
 	for s in loop block; do
-		TMPDIR="$tmp/sigtmp" "$vf" --simulate -n "$tmp/$s.lua" "$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
+		rm -f "$tmp/started"
+		TMPDIR="$tmp/sigtmp" "$vf" --simulate -n "$tmp/$s.lua" "$tmp/fifo" "$tmp/started" >"$tmp/out" 2>"$tmp/err" &
 		p=$!
-		sleep 0.5
+		i=0; while [ ! -e "$tmp/started" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+		sleep 0.2
 		kill -"$sig" "$p"
 		i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 		if kill -0 "$p" 2>/dev/null; then

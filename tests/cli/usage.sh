@@ -15,6 +15,11 @@ grep -q "^exit status: 0 ok" "$tmp/out" && ok || bad "--help lacks the exit stat
 for c in run list status stop restore; do
 	grep -q "^       vflaunch $c \|^usage: vflaunch \[$c\]" "$tmp/out" && ok || bad "--help lacks the $c command"
 done
+# The README's command-line section is --help's text, made from the same tables (make readme).
+sed -n '/^<!-- cli: /,/^<!-- end cli -->$/p' README.md | sed '1,2d;$d' | sed '$d' >"$tmp/readme-cli"
+[ -s "$tmp/readme-cli" ] && cmp -s "$tmp/out" "$tmp/readme-cli" && ok ||
+	{ bad "README's command line differs from --help (make readme)"; diff "$tmp/readme-cli" "$tmp/out" | head -10; }
+grep -q -- "-I, --include DIR" "$tmp/out" && grep -q "^  VFLAUNCH_PATH " "$tmp/out" && ok || bad "--help lacks -I or VFLAUNCH_PATH"
 expect "help after a command" 0 "" "$vf" status --help
 expect "version" 0 "" "$vf" -V
 grep -q "^vflaunch [0-9]" "$tmp/out" && ok || bad "--version"

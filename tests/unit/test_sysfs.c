@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,13 +186,36 @@ static void test_sysfs_read_attr(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(sysfs_read_attr(f->path, buf, sizeof buf), -EINVAL);
 	assert_int_equal(sysfs_read_attr("/dev/zero", buf, sizeof buf), -EINVAL);
-	assert_int_equal(sysfs_read_at(f->path, &byte, 1, 0x0e), -EINVAL);
+	assert_int_equal(sysfs_read_offset(f->path, &byte, 1, 0x0e), -EINVAL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 2);
 	/* One byte at an offset, as config space is read. */
-	assert_int_equal(sysfs_read_at(put(f, "config", "0123456789abcdefgh"), &byte, 1, 0x0e), 1);
+	assert_int_equal(sysfs_read_offset(put(f, "config", "0123456789abcdefgh"), &byte, 1, 0x0e), 1);
 	assert_int_equal(byte, 'e');
-	assert_int_equal(sysfs_read_at(put(f, "short", "0123"), &byte, 1, 0x0e), 0);
+	assert_int_equal(sysfs_read_offset(put(f, "short", "0123"), &byte, 1, 0x0e), 0);
+}
+
+/* sysfs_read_at reads a path relative to a directory descriptor (proc.c reads PID/stat so),
+ * with sysfs_read's rules: one newline stripped, a missing file, a FIFO refused at once. */
+static void test_sysfs_read_at(void **state)
+{
+	struct fixture *f = *state;
+	char buf[32];
+	int dir;
+
+	put(f, "stat", "42 (a b) S 1\n");
+	assert_int_equal(mkfifo(at(f, "fifo"), 0644), 0);
+	dir = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dir >= 0);
+	assert_int_equal(sysfs_read_at(dir, "stat", buf, sizeof buf), 12);
+	assert_string_equal(buf, "42 (a b) S 1");
+	assert_int_equal(sysfs_read_at(dir, "nope", buf, sizeof buf), -ENOENT);
+	assert_int_equal(sysfs_read_at(dir, "fifo", buf, sizeof buf), -EINVAL);
+	assert_int_equal(sysfs_read_at(dir, "stat", buf, 8), -EOVERFLOW);
+	/* An absolute path ignores the descriptor, as openat does; AT_FDCWD is sysfs_read. */
+	assert_int_equal(sysfs_read_at(dir, at(f, "stat"), buf, sizeof buf), 12);
+	assert_int_equal(sysfs_read_at(AT_FDCWD, f->path, buf, sizeof buf), 12);
+	close(dir);
 }
 
 static void test_sysfs_read_long(void **state)
@@ -334,6 +358,7 @@ int main(void)
 		T(test_sysfs_read_missing),
 		T(test_sysfs_read_fifo),
 		T(test_sysfs_read_attr),
+		T(test_sysfs_read_at),
 		T(test_sysfs_read_long),
 		T(test_sysfs_write_whole),
 		T(test_sysfs_write_missing),
