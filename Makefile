@@ -44,6 +44,9 @@ TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 # The emulated test host copies lspci (pciutils) into its initramfs; the benchmark adds dpdk.
 VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils
+# libvirt's schema check (virt-xml-validate) and its QEMU driver, embedded in virsh (no daemon),
+# to hold --libvirt-xml to libvirt itself.
+LIBVIRT_PKGS := libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
 # Sanitizers and fuzzing: Debian's clang and its runtimes; jq and python3 check JSON output.
 FUZZ_PKGS  := clang libclang-rt-14-dev jq python3
 
@@ -51,7 +54,7 @@ FUZZ_PKGS  := clang libclang-rt-14-dev jq python3
 export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
 
 .PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
-        guest guest-amd64 lint demo bench bench-bind install uninstall clean \
+        check-libvirt guest guest-amd64 lint demo bench bench-bind install uninstall clean \
         check-fakekernel check-crash check-asan fuzz-build check-fuzz fuzz
 
 all: $(VFLAUNCH_BIN)
@@ -104,11 +107,11 @@ $(B)/fakekernel.so: tests/tools/fakekernel.c tests/tools/fakekernel-core.h launc
 		tests/tools/fakekernel.c launcher/sysfs.c -ldl
 
 deps:
-	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS)
+	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS) $(LIBVIRT_PKGS)
 
 # The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
 # check-asan runs the same suites with the sanitizer build.
-CHECK_SUITES := check-unit check-lua check-cli check-fakekernel check-crash check-rehearse
+CHECK_SUITES := check-unit check-lua check-cli check-fakekernel check-crash check-libvirt check-rehearse
 check: deps
 	$(MAKE) all $(UNITBIN) $(B)/mksimhost $(B)/fakekernel.so
 	$(MAKE) lint $(CHECK_SUITES)
@@ -127,6 +130,11 @@ check-cli: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
 # The fake kernel shim itself, each knob against the real binary (a launch: run as root).
 check-fakekernel: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
 	tests/cli/fakekernel.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
+
+# --libvirt-xml of every example through libvirt (schema, then its QEMU argv) against vflaunch's
+# own argv: ~30 s.
+check-libvirt: $(VFLAUNCH_BIN)
+	tests/libvirt/run.sh $(RUN_BIN)
 
 # A tiny arm64 guest (Debian's kernel, busybox) that reports what it enumerated.
 guest:

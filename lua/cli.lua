@@ -40,6 +40,9 @@ M.OPTIONS = {
     help = "print the guest's PCIe tree and bus budget" },
   { long = "json", key = "json", action = "json", cmds = { run = true, list = true, status = true },
     help = "print one JSON document: the plan (run), the devices (list), the launches (status)" },
+  { long = "libvirt-xml", action = "libvirt", cmds = { run = true },
+    help = "print the plan as a libvirt domain XML (virsh define FILE): the same ports, " ..
+      "devices and guest addresses; VFs as <hostdev managed='no'>" },
   { long = "rehearse", action = "rehearse", cmds = { run = true },
     help = "boot the planned guest under QEMU (TCG) with an emulated stand-in in the place of " ..
       "each passthrough device and compare what it enumerates to the plan" },
@@ -53,7 +56,7 @@ M.OPTIONS = {
   { long = "simulate", optarg = "NAME", key = "simulate", cmds = { run = true, list = true },
     help = "use an embedded simulated host instead of this machine's /sys (default 82599, a " ..
       "dual-port 82599 with 63 VFs per port; --simulate=help lists them); print-only: " ..
-      "without -t, --json or --rehearse it prints the command as -n does" },
+      "without -t, --json, --libvirt-xml or --rehearse it prints the command as -n does" },
   { long = "qemu", arg = "PATH", key = "qemu", cmds = { run = true },
     help = "the QEMU binary (default: the script's, then the machine's)" },
   { long = "bind-group", key = "bind_group", cmds = { run = true },
@@ -92,7 +95,7 @@ end
 -- The options that choose a print-only output: a script argument spelled like one of these
 -- must never turn a print into a launch.
 local PRINT_ONLY = { ["-n"] = true, ["--dry-run"] = true, ["-t"] = true, ["--tree"] = true,
-  ["--json"] = true, ["--rehearse"] = true, ["--simulate"] = true }
+  ["--json"] = true, ["--libvirt-xml"] = true, ["--rehearse"] = true, ["--simulate"] = true }
 
 M.EXIT_TEXT = [[
 exit status: 0 ok; 1 script or plan error (or a rehearsal the guest did not match, or output
@@ -148,9 +151,9 @@ function M.help()
         (#cmds > 0 and (" [" .. table.concat(cmds, ", ") .. "]") or ""))
     end
   end
-  out[#out + 1] = "\n-n, -t, --json and --rehearse each choose what a run prints instead of " ..
-    "launching: give at\nmost one. vflaunch's options go before SCRIPT; what follows SCRIPT is " ..
-    "the script's.\n"
+  out[#out + 1] = "\n-n, -t, --json, --libvirt-xml and --rehearse each choose what a run prints " ..
+    "instead of\nlaunching: give at most one. vflaunch's options go before SCRIPT; what follows " ..
+    "SCRIPT\nis the script's.\n"
   out[#out + 1] = M.EXIT_TEXT
   return table.concat(out, "\n")
 end
