@@ -18,6 +18,7 @@ printf 'local vf = require "vflaunch"\nvf.machine{ type = "virt-9.9" }\n' >"$tmp
 expect "machine type QEMU does not know" 1 "v99.lua:2: machine type 'virt-9.9' is not one qemu-system-aarch64 knows (it has virt" \
 	"$vf" --root "$tmp/h1" "$tmp/v99.lua"
 check "machine type QEMU does not know: no record" test ! -e "$tmp/h1/run/vflaunch/v99"
+! grep -q "Supported machines" "$tmp/err" && ok || bad "QEMU's -machine help was echoed to stderr"
 expect "qemu for another arch" 1 "machine type 'virt' runs on qemu-system-aarch64, not qemu-system-x86_64" "$vf" --simulate --qemu qemu-system-x86_64 scripts/two-vfs.lua
 
 # Refused before any change, every problem at once, the tree unchanged, nothing journaled.
