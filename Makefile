@@ -140,16 +140,21 @@ check-libvirt: $(VFLAUNCH_BIN)
 guest:
 	tests/guest/prepare.sh arm64
 
+# Every rehearsal runs on Debian 12's QEMU and again on QEMU 10 from bookworm-backports, fetched
+# into the cache by tests/tools/fetch-qemu10.sh (and on each directory of VFLAUNCH_QEMU_DIRS).
+WITH_QEMU10 = q=$$(tests/tools/fetch-qemu10.sh) && VFLAUNCH_QEMU_DIRS="$$q $${VFLAUNCH_QEMU_DIRS-}"
+
 check-rehearse: $(VFLAUNCH_BIN) guest
-	tests/rehearse/run.sh $(RUN_BIN)
+	$(WITH_QEMU10) tests/rehearse/run.sh $(RUN_BIN)
 
 guest-amd64:
 	tests/guest/prepare.sh amd64
 
-# The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64): ~3 min.
+# The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64), on QEMU
+# 7.2 and 10: ~12 min.
 check-slow: deps
 	$(MAKE) vflaunch guest guest-amd64
-	tests/rehearse/slow.sh ./vflaunch
+	$(WITH_QEMU10) tests/rehearse/slow.sh ./vflaunch
 
 # A real kernel: an emulated x86_64 host (q35, intel-iommu, two SR-IOV NVMe PFs) running vflaunch
 # (and the test build, for fault injection), which binds VFs and launches nested aarch64 guests,
