@@ -109,7 +109,7 @@ mkdir -p "$dir/bin"
 libpath=
 if [ -n "$libs" ]; then
 	libpath=$(cd "$dir" && find root -name '*.so.*' -type f -exec dirname {} \; | sort -u |
-		sed 's|^|$d/|' | tr '\n' ':')
+		sed 's|^|$d/|' | paste -sd:)
 fi
 for e in qemu-system-aarch64 qemu-system-x86_64; do
 	[ -x "$dir/root/usr/bin/$e" ] || die "no usr/bin/$e in the packages"
@@ -117,7 +117,7 @@ for e in qemu-system-aarch64 qemu-system-x86_64; do
 		echo "#!/bin/sh"
 		echo "# $e $ver from bookworm-backports, unpacked by tests/tools/fetch-qemu10.sh"
 		echo 'd=$(cd "$(dirname "$0")/.." && pwd) || exit 127'
-		[ -z "$libpath" ] || echo "LD_LIBRARY_PATH=$libpath\${LD_LIBRARY_PATH-}; export LD_LIBRARY_PATH"
+		[ -z "$libpath" ] || echo "LD_LIBRARY_PATH=$libpath\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}; export LD_LIBRARY_PATH"
 		echo "exec \"\$d/root/usr/bin/$e\" -L \"\$d/root/usr/share/qemu\" -L \"\$d/root/usr/share/seabios\" \"\$@\""
 	} >"$dir/bin/$e"
 	chmod 0755 "$dir/bin/$e"
