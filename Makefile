@@ -132,7 +132,7 @@ check-fakekernel: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
 	tests/cli/fakekernel.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
 
 # --libvirt-xml of every example through libvirt (schema, then its QEMU argv) against vflaunch's
-# own argv: ~30 s.
+# own argv: ~40 s.
 check-libvirt: $(VFLAUNCH_BIN)
 	tests/libvirt/run.sh $(RUN_BIN)
 

@@ -96,8 +96,10 @@ local function devices(m, lines, override)
       lines[#lines + 1] = "      " .. where
       lines[#lines + 1] = "    </hostdev>"
     else
+      local model = CONTROLLER[rec.model] or
+        util.fail("--libvirt-xml: no libvirt controller model is known for " .. rec.model)
       lines[#lines + 1] = "    " .. tag("controller", { { "type", "pci" },
-        { "index", rec.below.number }, { "model", CONTROLLER[rec.model] } }, false)
+        { "index", rec.below.number }, { "model", model } }, false)
       lines[#lines + 1] = "      " .. tag("model", { { "name", rec.model } })
       if e.chassis then lines[#lines + 1] = "      " .. tag("target", { { "chassis", e.chassis } }) end
       lines[#lines + 1] = "      " .. tag("alias", { { "name", alias } })

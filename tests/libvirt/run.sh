@@ -97,6 +97,7 @@ one plan-mixed --simulate tests/rehearse/plan-mixed.lua
 one cascade --simulate tests/lua/cascade.lua
 one ports-only --simulate tests/cli/ports-only.lua
 one corners --simulate tests/libvirt/corners.lua
+one corners-q35 --simulate tests/libvirt/corners-q35.lua
 
 # Each broken domain must be caught: a VF's host function, a port's QEMU slot (the override),
 # and the USB controller libvirt adds when not told 'none' (a device and a bus the plan lacks).
