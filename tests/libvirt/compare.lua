@@ -2,9 +2,10 @@
 -- Test script: does libvirt's QEMU argv (virsh domxml-to-native of --libvirt-xml's domain) give
 -- the guest what vflaunch's own argv gives it? Both are read to a tree of -device entries keyed
 -- by guest path (the slot.function of each bridge from pcie.0 down, then the device's own, so
--- ids do not matter) and compared entry by entry: model, host address, multifunction, chassis,
--- slot, io-reserve, bus-reserve, rombar. Then the machine: type, options, memory, cpus, cpu,
--- accelerator, kernel, initrd, append, name, and the script's extra arguments.
+-- that a wrong bus= cannot hide behind a right id) and compared entry by entry: model, id (ua-
+-- and vflaunch's), host address, multifunction, chassis, slot, io-reserve, bus-reserve, rombar.
+-- Then the machine: type, options, memory, cpus, cpu, accelerator, kernel, initrd, append, name,
+-- and the script's extra arguments.
 -- Usage: vflaunch -q compare.lua VFLAUNCH_WORDS LIBVIRT_WORDS [tcg]   (NUL-terminated words;
 -- libvirt's may start with its VAR=value environment words). "tcg": the domain was converted
 -- as type 'qemu' with <cpu mode='maximum'/> because this machine has no KVM, so vflaunch's
@@ -210,6 +211,8 @@ for _, p in ipairs(paths) do
     n = n + 1
     if a.driver == "vfio-pci" then hostdevs = hostdevs + 1 else ports = ports + 1 end
     if a.driver ~= b.driver then problem("at %s: vflaunch %s, libvirt %s", p, a.driver, b.driver) end
+    -- libvirt's user alias is QEMU's id: ua- and vflaunch's id, so QMP names map one to one.
+    if b.id ~= "ua-" .. tostring(a.id) then problem("at %s: id %s, libvirt's %s", p, tostring(a.id), tostring(b.id)) end
     for side, d in pairs { vflaunch = a, libvirt = b } do
       for k in pairs(d) do
         if not (PROPS[k] or k == "driver" or k == "id" or k == "bus" or k == "addr" or IGNORED[side][k]) then
