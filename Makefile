@@ -151,7 +151,7 @@ guest-amd64:
 	tests/guest/prepare.sh amd64
 
 # The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64), on QEMU
-# 7.2 and 10: ~12 min.
+# 7.2 and 10: ~13 min.
 check-slow: deps
 	$(MAKE) vflaunch guest guest-amd64
 	$(WITH_QEMU10) tests/rehearse/slow.sh ./vflaunch
