@@ -63,6 +63,9 @@ TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd socat bc
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 # The emulated test host copies lspci (pciutils) into its initramfs; the benchmark adds dpdk.
 VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils
+# libvirt's schema check (virt-xml-validate) and its QEMU driver, embedded in virsh (no daemon),
+# to hold --libvirt-xml to libvirt itself.
+LIBVIRT_PKGS := libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
 # Sanitizers and fuzzing: Debian's clang and its runtimes; jq and python3 check JSON output.
 FUZZ_PKGS  := clang libclang-rt-14-dev jq python3
 # The man pages, bash completion and README section (lua5.4, pandoc); check-install reads the
@@ -76,14 +79,15 @@ BENCH_PKGS := time dpdk pciutils
 ARM64_PKGS := gcc-aarch64-linux-gnu libc6-dev:arm64 liblua5.4-dev:arm64 lua-cjson-dev:arm64 \
               libpci-dev:arm64 qemu-user
 # make deps: what any target needs.
-ALL_PKGS   := $(sort $(VM_PKGS) $(FUZZ_PKGS) $(INSTALL_TEST_PKGS) $(BENCH_PKGS) $(ARM64_PKGS))
+ALL_PKGS   := $(sort $(VM_PKGS) $(FUZZ_PKGS) $(INSTALL_TEST_PKGS) $(BENCH_PKGS) $(ARM64_PKGS) \
+              $(LIBVIRT_PKGS))
 
 # Fetched kernels and busybox live outside git, shared by every checkout.
 export VFLAUNCH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vflaunch
 
 .PHONY: all deps check check-unit check-lua check-cli check-rehearse check-slow check-vm \
-        guest guest-amd64 lint demo bench bench-bind install uninstall clean docs readme \
-        check-fakekernel check-crash check-asan fuzz-build check-fuzz fuzz check-install \
+        check-libvirt guest guest-amd64 lint demo bench bench-bind install uninstall clean docs \
+        readme check-fakekernel check-crash check-asan fuzz-build check-fuzz fuzz check-install \
         check-arm64 print-pkgs
 
 all: $(VFLAUNCH_BIN)
@@ -147,9 +151,9 @@ print-pkgs:
 
 # The whole suite, as CI runs it: packages first, then a fresh make sees their pkg-config files.
 # check-asan runs the same suites with the sanitizer build.
-CHECK_SUITES := check-unit check-lua check-cli check-fakekernel check-crash check-rehearse
+CHECK_SUITES := check-unit check-lua check-cli check-fakekernel check-crash check-libvirt check-rehearse
 check:
-	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS) $(INSTALL_TEST_PKGS)
+	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS) $(INSTALL_TEST_PKGS) $(LIBVIRT_PKGS)
 	$(MAKE) all $(UNITBIN) $(B)/mksimhost $(B)/fakekernel.so
 	$(MAKE) lint $(CHECK_SUITES) check-install
 
@@ -168,23 +172,33 @@ check-cli: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so $(B)/vflaunch-testi
 check-fakekernel: $(VFLAUNCH_BIN) $(B)/mksimhost $(B)/fakekernel.so
 	tests/cli/fakekernel.sh $(RUN_BIN) $(B)/mksimhost $(B)/fakekernel.so
 
+# --libvirt-xml of every example through libvirt (schema, then its QEMU argv) against vflaunch's
+# own argv: ~40 s.
+check-libvirt: $(VFLAUNCH_BIN)
+	tests/libvirt/run.sh $(RUN_BIN)
+
 # A tiny arm64 guest (Debian's kernel, busybox) that reports what it enumerated.
 guest:
 	tests/guest/prepare.sh arm64
 
-# Hot-plug into a booted virt guest (q35: check-slow), through the test build's stand-ins.
+# Every rehearsal runs on Debian 12's QEMU and again on QEMU 10 from bookworm-backports, fetched
+# into the cache by tests/tools/fetch-qemu10.sh (and on each directory of VFLAUNCH_QEMU_DIRS);
+# then hot-plug into a booted virt guest (q35: check-slow), through the test build's stand-ins.
+WITH_QEMU10 = q=$$(tests/tools/fetch-qemu10.sh) && VFLAUNCH_QEMU_DIRS="$$q $${VFLAUNCH_QEMU_DIRS-}"
+
 check-rehearse: $(VFLAUNCH_BIN) guest $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so
-	tests/rehearse/run.sh $(RUN_BIN)
+	$(WITH_QEMU10) tests/rehearse/run.sh $(RUN_BIN)
 	tests/rehearse/hotplug.sh $(RUN_BIN) $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so virt
 
 guest-amd64:
 	tests/guest/prepare.sh amd64
 
-# The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64): ~3 min.
+# The planner at the limits of one guest (flat 248, switch 224/239, dense 1984, q35 64), on QEMU
+# 7.2 and 10, and hot-plug on q35: ~15 min.
 check-slow:
 	tools/install-deps.sh $(TEST_PKGS) $(GUEST_PKGS)
 	$(MAKE) vflaunch guest guest-amd64 $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so
-	tests/rehearse/slow.sh ./vflaunch
+	$(WITH_QEMU10) tests/rehearse/slow.sh ./vflaunch
 	tests/rehearse/hotplug.sh ./vflaunch $(B)/vflaunch-testing $(B)/mksimhost $(B)/fakekernel.so q35
 
 # A real kernel: an emulated x86_64 host (q35, intel-iommu, two SR-IOV NVMe PFs) running vflaunch

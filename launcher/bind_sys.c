@@ -91,8 +91,8 @@ static int sys_wait(lua_State *L)
  * | nil, message, errno. echo: copy the child's output to stderr as it comes. */
 static int sys_run(lua_State *L)
 {
-	/* The arguments are read before check_argv pushes its buffer: with two arguments that
-	 * buffer would be argument 3 and turn the echo on. */
+	/* The other arguments first: check_argv pushes its buffer, which a missing argument 2 or 3
+	 * would then read as (a userdata is true: run(argv, 30) echoed QEMU's -machine help). */
 	lua_Integer timeout = luaL_optinteger(L, 2, 600);
 	int echo = lua_toboolean(L, 3), err;
 	char **argv = check_argv(L, 1);

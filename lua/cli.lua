@@ -57,6 +57,9 @@ M.OPTIONS = {
     help = "print the guest's PCIe tree and bus budget" },
   { long = "json", key = "json", action = "json", cmds = { run = true, list = true, status = true },
     help = "print one JSON document: the plan (run), the devices (list), the launches (status)" },
+  { long = "libvirt-xml", action = "libvirt", cmds = { run = true },
+    help = "print the plan as a libvirt domain XML (virsh define FILE): the same ports, " ..
+      "devices and guest addresses; VFs as <hostdev managed='no'>" },
   { long = "rehearse", action = "rehearse", cmds = { run = true },
     help = "boot the planned guest under QEMU (TCG) with an emulated stand-in in the place of " ..
       "each passthrough device and compare what it enumerates to the plan" },
@@ -75,7 +78,7 @@ M.OPTIONS = {
   { long = "simulate", optarg = "NAME", key = "simulate", cmds = { run = true, list = true },
     help = "use an embedded simulated host instead of this machine's /sys (default 82599, a " ..
       "dual-port 82599 with 63 VFs per port; --simulate=help lists them); print-only: " ..
-      "without -t, --json or --rehearse it prints the command as -n does" },
+      "without -t, --json, --libvirt-xml or --rehearse it prints the command as -n does" },
   { short = "I", long = "include", arg = "DIR", key = "include", many = true, cmds = { run = true },
     help = "look for the script's modules (require) in DIR too, after the script's own " ..
       "directory and before $VFLAUNCH_PATH; may be given more than once" },
@@ -117,7 +120,7 @@ end
 -- The options that choose a print-only output: a script argument spelled like one of these
 -- must never turn a print into a launch.
 local PRINT_ONLY = { ["-n"] = true, ["--dry-run"] = true, ["-t"] = true, ["--tree"] = true,
-  ["--json"] = true, ["--rehearse"] = true, ["--simulate"] = true }
+  ["--json"] = true, ["--libvirt-xml"] = true, ["--rehearse"] = true, ["--simulate"] = true }
 
 -- What a run reads from its environment, for --help and the man page.
 M.ENVIRONMENT = {
@@ -141,7 +144,7 @@ M.FILES = {
 }
 
 -- The one paragraph on print options, for --help and the man page.
-M.PRINT_TEXT = "-n, -t, --json and --rehearse each choose what a run prints instead of " ..
+M.PRINT_TEXT = "-n, -t, --json, --libvirt-xml and --rehearse each choose what a run prints instead of " ..
   "launching: give at most one. vflaunch's options go before SCRIPT; what follows SCRIPT is " ..
   "the script's."
 

@@ -1,8 +1,8 @@
 -- SPDX-License-Identifier: MIT
 -- What the QEMU binary a plan names can do, asked of that binary before a launch touches the
 -- host: that it runs at all (127/126 before any device is bound, not after), and that it knows
--- the plan's machine type (`-machine help`). A program that is not named like a QEMU system
--- emulator (a wrapper, a test stand-in) is not asked.
+-- the plan's machine type (`-machine help`) and its options (`-machine TYPE,help`). A program
+-- that is not named like a QEMU system emulator (a test stand-in) is not asked.
 local _, core = ...
 local util = require "vflaunch.util"
 
@@ -18,7 +18,39 @@ function M.parse_machines(output)
   return names
 end
 
--- Raises (127/126: QEMU cannot run; 1: it does not know the machine type) or returns.
+-- Property names from `qemu -machine TYPE,help`: "  name=<type> - text" lines.
+function M.parse_properties(output)
+  local names = {}
+  for name in output:gmatch("\n  ([%w][%w._-]*)=") do names[name] = true end
+  return names
+end
+
+-- -machine keys QEMU's vl.c takes itself rather than as machine properties (softmmu/vl.c,
+-- qemu_apply_legacy_machine_options); QEMU reads '_' as '-' in them.
+local LEGACY = { accel = true, ["igd-passthru"] = true, ["kvm-shadow-mem"] = true,
+  ["kernel-irqchip"] = true, memory = true }
+
+-- Every machine option must be a property this QEMU's machine type has: an option from a newer
+-- QEMU (virt's highmem-ecam came in 8.0) would otherwise stop QEMU after every device was bound.
+local function check_options(plan)
+  local m = plan.machine
+  if #m.options == 0 then return end
+  local res = core.sys.run({ plan.qemu, "-machine", m.type .. ",help" }, 30)
+  local props = res and res.status == 0 and M.parse_properties(res.output)
+  if not (props and next(props)) then return end -- no list to hold the options to
+  local unknown = {}
+  for _, opt in ipairs(m.options) do
+    local k = opt:match("^([^=]*)=")
+    if not props[k] and not LEGACY[k:gsub("_", "-")] then unknown[#unknown + 1] = k end
+  end
+  if #unknown > 0 then
+    util.fail(string.format("%s: machine option %s is not one %s's %s has; see %s -machine %s,help",
+      m.where, table.concat(unknown, ", "), plan.qemu, m.type, plan.qemu, m.type))
+  end
+end
+
+-- Raises (127/126: QEMU cannot run; 1: it does not know the machine type or one of its
+-- options) or returns.
 function M.check(plan)
   local base = plan.qemu:match("([^/]+)$")
   if not base:match("^qemu%-system%-[%w_]+$") then return end
@@ -52,6 +84,7 @@ function M.check(plan)
       #same > 0 and (" (it has " .. table.concat(same, ", ", 1, math.min(#same, 8)) ..
       (#same > 8 and ", ..." or "") .. ")") or "", plan.qemu))
   end
+  check_options(plan)
 end
 
 return M

@@ -18,6 +18,12 @@ printf 'local vf = require "vflaunch"\nvf.machine{ type = "virt-9.9" }\n' >"$tmp
 expect "machine type QEMU does not know" 1 "v99.lua:2: machine type 'virt-9.9' is not one qemu-system-aarch64 knows (it has virt" \
 	"$vf" --root "$tmp/h1" "$tmp/v99.lua"
 check "machine type QEMU does not know: no record" test ! -e "$tmp/h1/run/vflaunch/v99"
+! grep -q "Supported machines" "$tmp/err" && ok || bad "QEMU's -machine help was echoed to stderr"
+# ... and the machine options: highmem-ecam came in QEMU 8.0; no QEMU has this one.
+printf 'local vf = require "vflaunch"\nvf.machine{ options = { "gic-version=3", "no-such-option=on" } }\n' >"$tmp/opt.lua"
+expect "machine option QEMU does not know" 1 "opt.lua:2: machine option no-such-option is not one qemu-system-aarch64's virt has" \
+	"$vf" --root "$tmp/h1" "$tmp/opt.lua"
+check "machine option QEMU does not know: no record" test ! -e "$tmp/h1/run/vflaunch/opt"
 expect "qemu for another arch" 1 "machine type 'virt' runs on qemu-system-aarch64, not qemu-system-x86_64" "$vf" --simulate --qemu qemu-system-x86_64 scripts/two-vfs.lua
 
 # Refused before any change, every problem at once, the tree unchanged, nothing journaled.

@@ -23,11 +23,20 @@ for line in "'/tmp/v=1/qemu-system-aarch64' \\" "  -machine virt,gic-version=3,d
 done
 ! grep -q "'-\|'qemu-system" "$tmp/q.sh" && ok || bad "dry-run quoting: a word quoted that needs no quotes"
 
+# The libvirt domain, as `run --libvirt-xml` and as `--libvirt-xml` (tests/libvirt checks it
+# against libvirt itself).
+expect "run --libvirt-xml" 0 "" "$vf" run --simulate --libvirt-xml scripts/big-guest.lua
+mv "$tmp/out" "$tmp/run.xml"
+expect "--libvirt-xml" 0 "" "$vf" --simulate --libvirt-xml scripts/big-guest.lua
+check "run --libvirt-xml and --libvirt-xml print the same" cmp -s "$tmp/out" "$tmp/run.xml"
+grep -c "<hostdev mode='subsystem' type='pci' managed='no'>" "$tmp/out" | grep -qx 64 && ok ||
+	bad "--libvirt-xml of big-guest.lua: not 64 hostdevs"
+
 # D13: -v does not add to stdout; --json stays one document with -v.
 expect "json verbose" 0 "" "$vf" --simulate -v --json scripts/big-guest.lua
 check "--json -v is one JSON document" is_json "$tmp/out"
 # D13: a write error fails the run (a full disk, a closed stdout).
-for a in -n --json -t; do
+for a in -n --json -t --libvirt-xml; do
 	"$vf" --simulate $a scripts/two-vfs.lua >/dev/full 2>"$tmp/err"
 	st=$?
 	[ "$st" -ne 0 ] && grep -q "cannot write the output" "$tmp/err" && ok || bad "$a to /dev/full: exit $st"
@@ -45,7 +54,7 @@ mkdir -p "$tmp/ro/sys/bus/pci/drivers/ixgbevf"
 ln -sfn "$(realpath --relative-to="$vfdir" "$tmp/ro/sys/bus/pci/drivers/ixgbevf")" "$vfdir/driver"
 fk_state "$tmp/ro" >"$tmp/ro.before"
 printf 'local vf = require "vflaunch"\nlocal m = vf.machine{}\nm:add("0002:81:10.0")\n' >"$tmp/one.lua"
-for a in -n -t --json; do
+for a in -n -t --json --libvirt-xml; do
 	expect "print-only $a on a tree" 0 "" "$vf" --sysfs "$tmp/ro/sys" $a "$tmp/one.lua"
 done
 fk_state "$tmp/ro" >"$tmp/ro.after"

@@ -28,6 +28,8 @@ grep -q "^82599 " "$tmp/out" && ok || bad "--simulate=help lacks the default hos
 
 # One output per run (D13): the print options are exclusive.
 expect "-n with --json" 2 "each choose what the run prints: give one" "$vf" -n --json scripts/two-vfs.lua
+expect "--libvirt-xml with -t" 2 "each choose what the run prints: give one" "$vf" run --libvirt-xml -t scripts/two-vfs.lua
+expect "list --libvirt-xml" 2 "--libvirt-xml goes with run, not with list" "$vf" list --libvirt-xml
 expect "-t with -n" 2 "each choose what the run prints" "$vf" --simulate -t -n scripts/two-vfs.lua
 expect "--rehearse with -n" 2 "each choose what the run prints" "$vf" --rehearse -n scripts/two-vfs.lua
 
@@ -52,7 +54,7 @@ expect "restore --sysfs" 2 "--sysfs goes with run or list, not with restore" "$v
 # D7: a launch needs no print option after SCRIPT to be mistaken for one: refused before the
 # script runs; other vflaunch options there earn a warning.
 printf 'print("RAN")\n' >"$tmp/ran.lua"
-for o in -n --dry-run -t --tree --json --rehearse --simulate --simulate=large; do
+for o in -n --dry-run -t --tree --json --libvirt-xml --rehearse --simulate --simulate=large; do
 	expect "print option after SCRIPT: $o" 2 "'$o' after SCRIPT reaches the script as arg\[1\], and this run would launch" \
 		"$vf" --root "$tmp/nohost" "$tmp/ran.lua" "$o"
 	! grep -q RAN "$tmp/out" && ok || bad "print option after SCRIPT $o: the script ran"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Slow rehearsal tests: the planner's strategies at the limits of one guest, booted under TCG with
 # stand-ins for the VFs. The guest kernel must enumerate every planned device and every port at
-# the address --tree and --json give it (bus numbers included). About 3 minutes of guest time; the
-# dense 1984 case alone is about a minute. Usage: slow.sh VFLAUNCH [CASE...]
+# the address --tree and --json give it (bus numbers included). About 3 minutes of guest time per
+# QEMU (lib.sh: the one in PATH, then each of VFLAUNCH_QEMU_DIRS); the dense 1984 case alone is
+# about a minute. Usage: slow.sh VFLAUNCH [CASE...]
 # (needs the arm64 and amd64 guests: tests/guest/prepare.sh arm64; tests/guest/prepare.sh amd64)
 set -u
 vf=$1
