@@ -193,6 +193,24 @@ local function q35_slots(m)
   return slots(0x00, 0x1f, except), reserved
 end
 
+-- Without -nodefaults QEMU gives virt a NIC (virtio-net-pci) at the first free root slot, 01,
+-- before any -device is placed, and a plan's port there would not start. What the script's args
+-- say of NICs: nil (-nodefaults, or -nic none / -net none: no default NIC), "own" (a -nic or -net
+-- of its own: QEMU puts it at 01, which the plan then leaves free), or "none" (nothing said:
+-- render.argv adds "-nic none", so that all 31 slots are the plan's).
+function M.virt_nic(m)
+  local own, none = false, false
+  for i, a in ipairs(m.args) do
+    if a == "-nodefaults" then return nil end
+    if a == "-nic" or a == "-net" then
+      if m.args[i + 1] == "none" then none = true else own = true end
+    end
+  end
+  if own then return "own" end
+  if none then return nil end
+  return "none"
+end
+
 M.known = "virt (virt-X.Y) or q35 (pc-q35-X.Y)"
 
 -- The family of a machine type: exactly virt, virt-X.Y, q35 or pc-q35-X.Y. Machine options go in
@@ -403,6 +421,11 @@ function M.profile(m)
   local family = M.family(m.type)
   if family == "virt" then
     p = setmetatable({}, { __index = virt })
+    if M.virt_nic(m) == "own" then
+      p.root_slots = slots(0x02, 0x1f)
+      p.root_reserved = { [0] = virt.root_reserved[0], [0x01] = "01.0 holds the NIC that -nic " ..
+        "or -net in args adds (QEMU places it before any -device)" }
+    end
   else
     p = setmetatable({}, { __index = q35 })
     p.root_slots, p.root_reserved = q35_slots(m)

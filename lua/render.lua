@@ -92,6 +92,10 @@ function M.argv(m, qemu, device_value)
     opt("-device", e.kind == "device" and device_value and device_value(e) or M.device_value(e))
   end
   for _, x in ipairs(m.args) do a[#a + 1] = x end
+  -- virt's default NIC would take root slot 01 before the plan's port there (machines.virt_nic).
+  if P(m).profile.family == "virt" and machines.virt_nic(m) == "none" then
+    a[#a + 1], a[#a + 2] = "-nic", "none"
+  end
   return check_argv(a)
 end
 

@@ -190,6 +190,26 @@ if command -v qemu-system-aarch64 >/dev/null 2>&1; then
 	grep -q "q: QEMU was asked to quit over QMP" "$tmp/err" && ok || bad "stop: QMP was not used"
 	wait "$qpid"
 	check "stop over QMP: the record is gone" test ! -e "$state/q"
+	# virt without -nodefaults: QEMU's default NIC would take root slot 01 before the plan's port
+	# there. vflaunch adds -nic none; a script with a NIC of its own keeps slot 01 free for it.
+	# Either way the real QEMU starts with every port where the plan put it.
+	for nic in default own; do
+		if [ $nic = default ]; then extra=''; else extra=', "-nic", "user,model=virtio-net-pci"'; fi
+		printf 'local vf = require "vflaunch"\nlocal m = vf.machine{ name = "nic", type = "virt", memory = "128M", args = { "-S", "-display", "none"%s } }\nm:root_port()\nm:root_port()\n' "$extra" >"$tmp/nic.lua"
+		"$vf" --root "$tmp/lh" "$tmp/nic.lua" >"$tmp/nic.out" 2>&1 &
+		npid=$!
+		i=0; while [ ! -S "$state/nic/qmp.sock" ] && kill -0 "$npid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		check "virt, $nic NIC: QEMU starts with the plan's ports" test -S "$state/nic/qmp.sock"
+		"$vf" --root "$tmp/lh" -n "$tmp/nic.lua" >"$tmp/nic.n" 2>&1
+		if [ $nic = default ]; then
+			grep -q '^  -nic none' "$tmp/nic.n" && grep -q 'id=rp1,bus=pcie.0,addr=01.0' "$tmp/nic.n" && ok || bad "virt, default NIC: $(cat "$tmp/nic.n")"
+		else
+			! grep -q -- '-nic none' "$tmp/nic.n" && grep -q 'id=rp1,bus=pcie.0,addr=02.0' "$tmp/nic.n" && ok || bad "virt, own NIC: $(cat "$tmp/nic.n")"
+		fi
+		"$vf" --root "$tmp/lh" stop nic --timeout 10 >/dev/null 2>&1
+		wait "$npid" 2>/dev/null
+		grep -q "not available\|in use by" "$tmp/nic.out" && bad "virt, $nic NIC: $(cat "$tmp/nic.out")"
+	done
 	# The launch asked QEMU for its machine types (-machine help): that answer is vflaunch's to
 	# read, not the user's to see.
 	check "a launch does not echo QEMU's -machine help" sh -c '! grep -q "Supported machines" "$1"' - "$tmp/q.out"

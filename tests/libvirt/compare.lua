@@ -160,6 +160,9 @@ local function read_argv(side, w)
         a.opts[o] = v
       end
       i = i + 2
+    elseif side == "vflaunch" and o == "-nic" and v == "none" then
+      -- vflaunch's own "-nic none" for virt (render.argv): libvirt's -nodefaults says the same.
+      i = i + 2
     elseif side == "libvirt" and LIBVIRT_FLAGS[o] and not a.flags[o] then
       a.flags[o] = true -- the first is libvirt's; a second comes from the script's args
       i = i + 1
