@@ -49,7 +49,7 @@ for a in $vflist; do
 		-device "vfio-pci,host=$a,id=hostdev$i,bus=dp$dp,addr=00.0"
 	k=$((k + 1))
 done
-set -- "$@" -nographic
+set -- "$@" -nographic -nic none
 [ -z "${QMP:-}" ] || set -- "$@" -qmp "unix:$QMP,server=on,wait=off"
 if [ "${PRINT:-0}" = 1 ]; then printf '%s\n' "$qemu" "$@"; exit 0; fi
 exec "$qemu" "$@"
