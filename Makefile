@@ -63,9 +63,9 @@ TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd socat bc
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 # The emulated test host copies lspci (pciutils) into its initramfs; the benchmark adds dpdk.
 VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils
-# libvirt's schema check (virt-xml-validate) and its QEMU driver, embedded in virsh (no daemon),
+# libvirt's schema check (virt-xml-validate, which runs xmllint) and its QEMU driver, embedded in virsh (no daemon),
 # to hold --libvirt-xml to libvirt itself.
-LIBVIRT_PKGS := libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu
+LIBVIRT_PKGS := libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils
 # Sanitizers and fuzzing: Debian's clang and its runtimes; jq and python3 check JSON output.
 FUZZ_PKGS  := clang libclang-rt-14-dev jq python3
 # The man pages, bash completion and README section (lua5.4, pandoc); check-install reads the

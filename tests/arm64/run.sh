@@ -52,5 +52,7 @@ echo "arm64: $pass passed, $fail failed (native comparison)"
 rc=0
 [ "$fail" -eq 0 ] || rc=1
 tests/lua/run.sh "$user" || rc=1
-tests/cli/run.sh "$user" "$mksimhost" "$fk" || rc=1
+# The hot-plug part of the CLI suite needs the test build (VFLAUNCH_TEST_STANDIN), which is not
+# cross-built: it runs in the native check-cli and is left out here, saying so.
+VFLAUNCH_TESTING=none tests/cli/run.sh "$user" "$mksimhost" "$fk" || rc=1
 exit $rc
