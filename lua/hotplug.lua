@@ -472,8 +472,11 @@ function M.detach(ctx, name, what, opts)
     fail("QEMU has removed the devices but still has their IOMMU groups open; nothing was " ..
       "given back: run 'vflaunch detach %s %s' again", name, tostring(what[1]))
   end
-  -- Out of the plan, then back to the host.
+  -- Out of the plan, then back to the host. The plan is read again under the lock: an attach
+  -- may have changed it while this waited for the guest.
   launches.lock(ctx)
+  r.plan_table = nil
+  plan = r:plan() or plan
   local kept = {}
   for _, d in ipairs(plan.devices) do
     if not gone[d.host] then kept[#kept + 1] = d end
