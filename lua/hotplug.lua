@@ -485,14 +485,7 @@ function M.detach(ctx, name, what, opts)
   save_plan(r, plan)
   local j = r:journal()
   local report = giveback.run(ctx, j, nil, r, gone)
-  if j then
-    local entries = j:entries()
-    for i = #entries, 1, -1 do
-      local e = entries[i]
-      if gone[e.addr] and (e.state == "restored" or e.state == "gone") then j:forget(i) end
-    end
-    j:save()
-  end
+  if j then forget_closed(j, gone) end -- what is back is history: a later attach records anew
   return report, units
 end
 
