@@ -6,6 +6,7 @@ local _, core = ...
 local giveback = require "vflaunch.giveback"
 local launches = require "vflaunch.launches"
 local machines = require "vflaunch.machines"
+local netid = require "vflaunch.netid"
 local topology = require "vflaunch.topology"
 local util = require "vflaunch.util"
 
@@ -202,6 +203,7 @@ local function check(ctx, m)
   local problems = {}
   local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
   local to_bind, groups = M.check_devices(ctx, m:devices(), problem)
+  netid.check(ctx, m:devices(), problem)
   check_memlock(ctx, m, #m:devices(), problem)
   return to_bind, groups, problems
 end
@@ -222,6 +224,7 @@ function M.prepare(ctx, plan, record)
   local to_bind, groups, problems = check(ctx, plan.machine)
   if #problems > 0 then util.fail(table.concat(problems, "\n"), util.EXIT.HOST) end
   launches.adopt(ctx, plan, record)
+  netid.apply(ctx, plan.machine:devices()) -- on the PF, while the VF is still the host's
   M.bind(ctx, to_bind, groups)
 end
 

@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- A finalized machine as QEMU's argv, a pastable shell command, a tree picture, and JSON.
 local machines = require "vflaunch.machines"
+local netid = require "vflaunch.netid"
 local topology = require "vflaunch.topology"
 local json = require "vflaunch.json"
 local util = require "vflaunch.util"
@@ -148,6 +149,7 @@ function M.device_facts(m)
         guest_bus = rec.parent.number, guest_address = "0000:" .. guest_address(e),
         port = port and port.id or json.null,
         name = rec.hostdev and rec.hostdev:describe() or json.null,
+        net = netid.of(e) or json.null, -- the VF identity a launch sets
       }
     end
   end
@@ -173,8 +175,10 @@ end
 local function element_line(e)
   local a, rec = guest_address(e), P(e)
   if rec.kind == "device" then
-    return string.format("%s %s %s%s", a, e.id, e.host,
-      rec.hostdev and ("  " .. rec.hostdev:describe()) or "")
+    local id = netid.of(e)
+    return string.format("%s %s %s%s%s", a, e.id, e.host,
+      rec.hostdev and ("  " .. rec.hostdev:describe()) or "",
+      id and ("  [" .. netid.describe(id) .. "]") or "")
   end
   local s = string.format("%s %s %s", a, rec.model, e.id)
   if e.chassis then s = s .. string.format(" chassis %d slot %d", e.chassis, e.slot) end

@@ -2,10 +2,62 @@
 -- vflaunch list: the host's PCI devices with what passthrough needs to know about each.
 -- Names and drivers come from sysfs and pci.ids: they are shown escaped, never raw. --json
 -- gives ids as lspci -nn and libvirt do, hex strings ("0x8086"), not numbers.
+local _, core = ...
 local json = require "vflaunch.json"
+local netid = require "vflaunch.netid"
 local util = require "vflaunch.util"
 
 local M = {}
+
+-- The network side of PFs (netdev, link) and VFs (identity), from the kernel through core.net,
+-- one read per PF that has a network interface. (d) -> table, or nil, or { error = why }.
+local function net_reader(ctx)
+  local cache = {}
+  local function pf_info(pf)
+    if cache[pf] == nil then
+      cache[pf] = false
+      if netid.netdev(ctx.roots.sys, pf) then
+        local info, err = core.net.get(ctx.roots.sys, pf)
+        cache[pf] = info or { error = err }
+      end
+    end
+    return cache[pf] or nil
+  end
+  return function(d)
+    if d.sriov_totalvfs then
+      local info = pf_info(d.address)
+      if not info or info.error then return info end
+      return { ifname = info.ifname, operstate = info.operstate, speed = info.speed }
+    elseif d.physfn then
+      local info = pf_info(d.physfn)
+      if not info or info.error then return info end
+      if not info.index then -- VF address -> its number + 1, once per PF
+        info.index = {}
+        local pf = d:pf()
+        for i, a in ipairs(pf and pf.vfs_addresses or {}) do info.index[a] = i end
+      end
+      local v = info.vfs[info.index[d.address] or 0]
+      if not v then return nil end
+      local out = {}
+      for _, k in ipairs(netid.KEYS) do out[k] = v[k] end
+      return out
+    end
+  end
+end
+
+-- The continuation line under a device with a network side.
+local function net_line(n)
+  if n.error then return "    net: " .. n.error end
+  if n.ifname then
+    return string.format("    net %s, %s%s", n.ifname, n.operstate or "state unknown",
+      math.type(n.speed) == "integer" and n.speed > 0 and (", " .. n.speed .. " Mb/s") or "")
+  end
+  local shown = {}
+  for _, k in ipairs(netid.KEYS) do
+    if n[k] == nil then shown[k] = "?" else shown[k] = n[k] end
+  end
+  return "    " .. netid.describe(shown)
+end
 
 -- IOMMU group -> its members, built once (a lookup per device made --list quadratic).
 local function group_index(inv)
@@ -50,8 +102,10 @@ local function hex(v, digits)
   return string.format("0x%0" .. digits .. "x", v)
 end
 
-local function record(d, groups)
+local function record(d, groups, net)
+  local n = net(d)
   return { address = d.address, vendor = hex(d.vendor, 4), device = hex(d.device, 4),
+    net = n or json.null, -- a PF's interface and link, or a VF's identity
     class = hex(d.class, 6), subsys_vendor = hex(d.subsys_vendor, 4),
     subsys_device = hex(d.subsys_device, 4),
     vendor_name = d.vendor_name or json.null, device_name = d.device_name or json.null,
@@ -71,13 +125,19 @@ function M.run(ctx)
   end
   if ctx.opts.json then
     local out = {}
-    for i, d in ipairs(list) do out[i] = record(d, groups) end
+    local net = net_reader(ctx)
+    for i, d in ipairs(list) do out[i] = record(d, groups, net) end
     ctx:out(json.encode(out) .. "\n")
     return 0
   end
   local lines = { "address       ids        driver      group       node     SR-IOV" ..
     "              vfio         name" }
-  for _, d in ipairs(list) do lines[#lines + 1] = row(d, groups) end
+  local net = net_reader(ctx)
+  for _, d in ipairs(list) do
+    lines[#lines + 1] = row(d, groups)
+    local n = net(d)
+    if n then lines[#lines + 1] = util.printable(net_line(n)) end
+  end
   lines[#lines + 1] = ""
   ctx:out(table.concat(lines, "\n"))
   return 0
