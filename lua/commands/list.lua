@@ -56,6 +56,9 @@ local function net_line(n)
   for _, k in ipairs(netid.KEYS) do
     if n[k] == nil then shown[k] = "?" else shown[k] = n[k] end
   end
+  -- No rate limit is the common case: rates are shown when one is set.
+  if shown.max_rate == 0 then shown.max_rate = nil end
+  if shown.min_rate == 0 then shown.min_rate = nil end
   return "    " .. netid.describe(shown)
 end
 

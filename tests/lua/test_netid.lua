@@ -8,12 +8,13 @@ local json = require "vflaunch.json"
 local netid = require "vflaunch.netid"
 local render = require "vflaunch.render"
 local vf = require "vflaunch"
+local topology = require "vflaunch.topology"
 
 local T = {}
 local refused, eq = t.refused, t.eq
 
 local function machine()
-  local m = vf.machine { type = "virt", kernel = "/k", options = { "gic-version=3" } }
+  local m = topology.machine { type = "virt", kernel = "/k", options = { "gic-version=3" } }
   return m
 end
 
