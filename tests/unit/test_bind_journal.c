@@ -166,7 +166,7 @@ static void test_bind_journal_bad_entries(void **state)
 		{ "{ kind = 'device', addr = '" VF3 "', driver = 5 }", "entry 2: driver is not a string" },
 		{ "{ kind = 'device', addr = '81:10.0' }", "entry 2: addr is not a PCI address" },
 		{ "{ kind = 'firmware', addr = '" VF3 "' }",
-		  "entry 2: kind is not a record kind (\"device\", \"sriov\")" },
+		  "entry 2: kind is not a record kind (\"device\", \"sriov\", \"vfnet\")" },
 		{ "{ addr = '" VF3 "' }", "entry 2: kind is not a record kind" },
 		{ "{ kind = 'sriov', addr = '0000:03:00.0', numvfs = 70000 }",
 		  "entry 2: numvfs is not an integer in 0..65535" },
