@@ -73,7 +73,7 @@ int vfnet_netdev(const char *sysroot, const char *pf, char ifname[NL_IFNAMELEN],
 		errbuf_printf(err, errlen, "%s has no network interface (driver %s)", pf, drv);
 		return -ENOENT;
 	}
-	if (sysfs_path(path, sizeof path, "%s/net/%s/ifindex", dev, first) < 0 ||
+	if ((rc = sysfs_path(path, sizeof path, "%s/net/%s/ifindex", dev, first)) < 0 ||
 	    (rc = sysfs_read_long(path, &v)) < 0 || v <= 0 || v > INT_MAX) {
 		rc = rc < 0 ? rc : -EINVAL;
 		errbuf_printf(err, errlen, "%s: %s", path, strerror(-rc));
