@@ -34,8 +34,8 @@ VERSION    := 0.2.0
 WARN       := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wwrite-strings
 # Recursively expanded on purpose: `make check` installs the packages first, then re-enters make.
-DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 lua5.4-cjson libpci 2>/dev/null)
-DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 lua5.4-cjson libpci 2>/dev/null)
+DEP_CFLAGS  = $(shell $(PKG_CONFIG) --cflags lua5.4 lua5.4-cjson libpci libmnl 2>/dev/null)
+DEP_LIBS    = $(shell $(PKG_CONFIG) --libs lua5.4 lua5.4-cjson libpci libmnl 2>/dev/null)
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -55,7 +55,8 @@ UNITSRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNITBIN    := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 
 # Debian packages: to build, to test, to rehearse guests.
-BUILD_PKGS := build-essential pkg-config liblua5.4-dev lua-cjson-dev libpci-dev pci.ids
+# libmnl: rtnetlink messages for VF MAC/VLAN/rate (netlink.c).
+BUILD_PKGS := build-essential pkg-config liblua5.4-dev lua-cjson-dev libpci-dev libmnl-dev pci.ids
 # jq checks JSON output; systemd-analyze (systemd) verifies the unit; flock (util-linux) and
 # mkfifo are essential on Debian.
 # socat and bc: the hot-plug rehearsal stops a guest over QMP and times what the guest reports.
@@ -77,7 +78,7 @@ BENCH_PKGS := time dpdk pciutils
 # check-arm64: a cross compiler, Debian's arm64 libraries (dpkg --add-architecture arm64, done by
 # install-deps.sh), qemu-user to run the result; the stand-in is linked static (libc6-dev).
 ARM64_PKGS := gcc-aarch64-linux-gnu libc6-dev:arm64 liblua5.4-dev:arm64 lua-cjson-dev:arm64 \
-              libpci-dev:arm64 qemu-user
+              libpci-dev:arm64 libmnl-dev:arm64 qemu-user
 # make deps: what any target needs.
 ALL_PKGS   := $(sort $(VM_PKGS) $(FUZZ_PKGS) $(INSTALL_TEST_PKGS) $(BENCH_PKGS) $(ARM64_PKGS) \
               $(LIBVIRT_PKGS))
@@ -131,6 +132,11 @@ $(B)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h tests/tools/*.h
 
 # Writes a simulated host's tree into a directory, for tests that need --sysfs.
 $(B)/mksimhost: tests/tools/mksimhost.c $(LIBOBJS) | $(B)
+	$(CC) $(WARN) $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -o $@ $< $(LIBOBJS) $(DEP_LIBS)
+
+# Sends vflaunch's rtnetlink messages to the running kernel and prints the raw replies in hex:
+# how tests/unit/fixtures/ were captured (tests/vm/payload/netdevsim.sh).
+$(B)/nlcapture: tests/tools/nlcapture.c $(LIBOBJS) | $(B)
 	$(CC) $(WARN) $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -o $@ $< $(LIBOBJS) $(DEP_LIBS)
 
 # A fake kernel for the real binary, as an LD_PRELOAD shim (FK_ROOT=DIR; see the file's header).
@@ -281,7 +287,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 fuzz_objs     = $(addprefix $(FUZZ_B)/obj/,$(1:=.o))
 FUZZ_OBJS_pciaddr   := $(call fuzz_objs,pciaddr)
 FUZZ_OBJS_sysfs     := $(call fuzz_objs,sysfs simhost pciaddr)
-FUZZ_OBJS_journal   := $(call fuzz_objs,journal files vfio sysfs errbuf simhost pciaddr)
+FUZZ_OBJS_journal   := $(call fuzz_objs,journal files vfio sysfs errbuf simhost pciaddr vfnet netlink netsim)
 FUZZ_OBJS_inventory := $(call fuzz_objs,inventory vfio simhost pciaddr sysfs errbuf)
 
 $(FUZZ_B)/obj/%.o: launcher/%.c $(wildcard launcher/*.h)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Simulated hosts: fake sysfs trees, generated from data tables, that libpci, lspci and vflaunch read.
+// A PF on a network driver gets a netdev (write_netdev: names, ifindex, speed).
 #include "simhost.h"
 
 #include <errno.h>
@@ -189,6 +190,7 @@ struct node {
 struct build {
 	int root;                 /* fd of the tree's root */
 	int next_group;
+	int next_ifindex;         /* 1 is lo, as on a real host */
 	char (*rels)[REL_MAX];    /* each row's directory */
 };
 
@@ -353,6 +355,60 @@ static int ensure_driver(int root, const char *drv)
 	return err;
 }
 
+/* PF network drivers and their link speed (Mb/s): a PF on one of these gets a netdev. */
+static const struct { const char *driver; int speed; } netdrivers[] = {
+	{ "ixgbe", 10000 }, { "mlx5_core", 100000 }, { "igb", 1000 }, { "e1000e", 1000 },
+	{ "i40e", 40000 }, { "ice", 100000 },
+};
+
+/* A PF's netdev, as the kernel shows it under the device: net/<ifname>/ with ifindex, address,
+ * operstate, flags and speed (what vfnet.c, hostcheck.c and netsim.c's simulated rtnetlink
+ * read; the VFs' admin state is netsim.c's, absent until set). Names are systemd's predictable PCI names,
+ * en[P<domain>]p<bus>s<slot>[f<function>] (function shown for multi-function devices, domain
+ * when not 0: the 82599 host's ports are enP2p129s0f0 and enP2p129s0f1), ifindex 2 onwards in
+ * table order, link up, a locally administered MAC made from the address. VFs on a host driver
+ * get no netdev. */
+static int write_netdev(struct build *b, const struct node *n)
+{
+	const struct simdev *r = n->row;
+	char name[48], rel[REL_MAX];
+	int speed = 0, d, err;
+
+	for (size_t i = 0; i < N(netdrivers); i++)
+		if (n->driver && strcmp(n->driver, netdrivers[i].driver) == 0)
+			speed = netdrivers[i].speed;
+	if (!speed || (r->class >> 16) != 0x02)
+		return 0;
+	if (n->addr.domain)
+		snprintf(name, sizeof name, "enP%up%us%u", n->addr.domain, n->addr.bus, n->addr.dev);
+	else
+		snprintf(name, sizeof name, "enp%us%u", n->addr.bus, n->addr.dev);
+	if ((r->header & 0x80) || n->addr.func)
+		snprintf(name + strlen(name), sizeof name - strlen(name), "f%u", n->addr.func);
+	if (strlen(name) > 15)    /* IFNAMSIZ; systemd falls back to the kernel's name then */
+		snprintf(name, sizeof name, "eth%d", b->next_ifindex - 2);
+	if (sysfs_path(rel, sizeof rel, "%s/net", n->rel) < 0)
+		return -ENAMETOOLONG;
+	if (mkdirat(b->root, rel, 0755) < 0)
+		return -errno;
+	if (sysfs_path(rel, sizeof rel, "%s/net/%s", n->rel, name) < 0)
+		return -ENAMETOOLONG;
+	if (mkdirat(b->root, rel, 0755) < 0)
+		return -errno;
+	d = openat(b->root, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	err = put_text(d, "ifindex", 0444, "%d\n", b->next_ifindex++);
+	if (!err) err = put_text(d, "address", 0444, "02:%02x:%02x:%02x:%02x:%02x\n",
+				 n->addr.domain & 0xff, n->addr.bus, n->addr.dev, n->addr.func, 0);
+	if (!err) err = put_text(d, "operstate", 0444, "up\n");
+	if (!err) err = put_text(d, "flags", 0644, "0x1003\n");   /* IFF_UP|BROADCAST|MULTICAST */
+	if (!err) err = put_text(d, "speed", 0444, "%d\n", speed);
+	if (!err) err = put_text(d, "mtu", 0644, "1500\n");
+	close(d);
+	return err;
+}
+
 static int write_node(struct build *b, const struct node *n)
 {
 	const struct simdev *r = n->row;
@@ -393,6 +449,8 @@ static int write_node(struct build *b, const struct node *n)
 		if (!err) err = put_text(d, "sriov_drivers_autoprobe", 0644, "1\n");
 	}
 	close(d);
+	if (!err && !vf)
+		err = write_netdev(b, n);
 	if (err)
 		return err;
 
@@ -513,6 +571,7 @@ static int build_rows(struct build *b, const struct simhost *h)
 	    (err = put_text(b->root, "bus/pci/drivers_autoprobe", 0644, "1\n")))
 		return err;
 	b->next_group = max_group(h) + 1;
+	b->next_ifindex = 2;
 
 	for (size_t i = 0; i < h->ndevs; i++) {
 		const struct simdev *r = &h->devs[i];

@@ -52,4 +52,5 @@ owns /usr/bin/time BENCH_PKGS; owns dpdk-devbind.py BENCH_PKGS
 owns aarch64-linux-gnu-gcc ARM64_PKGS; owns qemu-aarch64 ARM64_PKGS
 owns /usr/lib/aarch64-linux-gnu/pkgconfig/lua5.4.pc ARM64_PKGS
 owns /usr/lib/aarch64-linux-gnu/pkgconfig/libpci.pc ARM64_PKGS
+owns /usr/lib/aarch64-linux-gnu/pkgconfig/libmnl.pc ARM64_PKGS
 owns /usr/lib/aarch64-linux-gnu/pkgconfig/lua5.4-cjson.pc ARM64_PKGS

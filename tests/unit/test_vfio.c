@@ -593,7 +593,7 @@ static void make_in_use_fixture(const char *flags)
 
 	fk_fmt(d, sizeof d, "%s/bus/pci/devices/%s/net/vfltest0", fk.sys, NIC);
 	fk_fmt(p, sizeof p, "%s/bus/pci/devices/%s/net", fk.sys, NIC);
-	assert_int_equal(mkdir(p, 0755), 0);
+	assert_true(mkdir(p, 0755) == 0 || errno == EEXIST); /* simhost gives a NIC PF its netdev */
 	assert_int_equal(mkdir(d, 0755), 0);
 	fk_fmt(p, sizeof p, "%s/flags", d);
 	assert_int_equal(fk_put(p, flags), 0);

@@ -13,6 +13,8 @@
 #   VMTEST_CPU=max       host CPU model (-cpu)
 #   VMTEST_TIMEOUT=900   seconds before the host is killed
 #   VMTEST_LOG           also keep the whole console in this file
+#   VMTEST_QEMU_ARGS     more QEMU arguments, space separated (devices for one payload: the vfnet
+#                        payload's igb PF, which needs QEMU 8.0 or later first in PATH)
 set -eu
 
 prog=run.sh
@@ -63,6 +65,8 @@ pair() {
 }
 # shellcheck disable=SC2207
 devs=($(pf 0 1) $(pf 1 2) $(pair))
+read -r -a extra_args <<<"${VMTEST_QEMU_ARGS:-}"
+devs+=("${extra_args[@]}")
 
 log=$(mktemp /tmp/vmtest-run.XXXXXX)
 trap 'rm -f "$log"' EXIT
