@@ -305,8 +305,17 @@ static int answer_getlink(struct sim *s, const struct nlmsghdr *rq, void *reply,
 	l.num_vf = (int)numvfs;
 	if (numvfs && !(l.vfs = calloc((size_t)numvfs, sizeof *l.vfs)))
 		return nl_build_error(reply, size, rq, -ENOMEM, NULL);
+	/* No state directory: no VF was ever set, all have the defaults (one failed open for
+	 * the PF instead of one per VF: list on a large host reads every PF). */
+	char dir[PATH_MAX];
+	struct stat sb;
+	int none = sysfs_path(dir, sizeof dir, "%s/vflaunch-sim", s->dir) >= 0 &&
+	           stat(dir, &sb) < 0 && errno == ENOENT;
 	for (int i = 0; i < l.num_vf && rc == 0; i++) {
-		rc = vf_load(s, i, &l.vfs[i]);
+		if (none)
+			vf_defaults(&l.vfs[i], i);
+		else
+			rc = vf_load(s, i, &l.vfs[i]);
 		if (!c->flags_known)
 			l.vfs[i].spoofchk = l.vfs[i].trust = -1;
 	}
@@ -460,6 +469,14 @@ static void sim_close(struct nl_transport *t)
 {
 	free(t->ctx);
 	t->ctx = NULL;
+}
+
+void nl_transport_sim_hint(struct nl_transport *t, const char *netdev_dir, int ifindex)
+{
+	struct sim *s = t->ctx;
+
+	if (t->request == sim_request && sysfs_path(s->dir, sizeof s->dir, "%s", netdev_dir) >= 0)
+		s->ifindex = ifindex;
 }
 
 int nl_transport_sim(struct nl_transport *t, const char *sysroot)

@@ -23,6 +23,11 @@
 
 /* A transport answering from the tree at sysroot (its bus/pci/devices). 0 or -errno. */
 int nl_transport_sim(struct nl_transport *t, const char *sysroot);
+/* Where the caller found the netdev of ifindex (its sysfs directory): the first request then
+ * needs no scan of every device's net/ (which a tree of 2,048 functions makes 2,048 opens).
+ * Checked as any later request is (the directory's ifindex file must say ifindex). A transport
+ * that is not the simulation is left alone. */
+void nl_transport_sim_hint(struct nl_transport *t, const char *netdev_dir, int ifindex);
 
 /* The kernel's replies, for the simulation and for tests' fixtures. Lengths, or -ENOBUFS.
  * nl_build_newlink: RTM_NEWLINK of l with its VFs as rtnl_fill_vfinfo orders them (-1 values

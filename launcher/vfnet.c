@@ -135,6 +135,10 @@ static int open_link(const char *sysroot, const char *pf, struct nl_transport *t
 		errbuf_printf(err, errlen, "%s (%s): rtnetlink: %s", pf, ifname, strerror(-rc));
 		return rc;
 	}
+	char dir[PATH_MAX];
+	if (sysfs_path(dir, sizeof dir, "%s/bus/pci/devices/%s/net/%s", root_of(sysroot), pf,
+	               ifname) >= 0)
+		nl_transport_sim_hint(t, dir, ifindex);
 	if ((rc = nl_getlink(t, ifindex, l, why, sizeof why)) < 0) {
 		errbuf_printf(err, errlen, "%s (%s): cannot read its VFs: %s", pf, ifname, why);
 		nl_transport_close(t);
