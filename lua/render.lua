@@ -140,8 +140,10 @@ function M.guest_bus(e)
   return P(e).parent.number
 end
 
--- Guest-visible facts of each passthrough device, for JSON and rehearsal.
-function M.device_facts(m)
+-- Guest-visible facts of each passthrough device, for JSON and rehearsal. names = false: each
+-- device's name is null (names come from pci.ids, which costs more to load than the rest of a
+-- launch; a launch keeps its plan for programs, and shows no name).
+function M.device_facts(m, names)
   local out = {}
   for _, e in ipairs(M.walk(m)) do
     local rec = P(e)
@@ -151,7 +153,7 @@ function M.device_facts(m)
         id = e.id, host = e.host, bus = topology.bus_name(rec.parent), addr = addr_text(e.addr),
         guest_bus = rec.parent.number, guest_address = "0000:" .. guest_address(e),
         port = port and port.id or json.null,
-        name = rec.hostdev and rec.hostdev:describe() or json.null,
+        name = names ~= false and rec.hostdev and rec.hostdev:describe() or json.null,
         net = netid.of(e) or json.null, -- the VF identity a launch sets
       }
     end
@@ -220,12 +222,12 @@ function M.ports(m)
   return ports
 end
 
--- The plan as one JSON object.
-function M.json(m, argv)
+-- The plan as one JSON object (names: see device_facts).
+function M.json(m, argv, names)
   return json.encode({
     machine = { type = m.type, qemu = argv[1], memory = machines.memory_bytes(m) },
     argv = argv,
-    devices = M.device_facts(m),
+    devices = M.device_facts(m, names),
     ports = M.ports(m),
     buses = { used = P(m).buses_used, available = P(m).profile.bus_limit },
     root_slots = { used = M.root_slots_used(m), available = #P(m).profile.root_slots },
