@@ -239,8 +239,9 @@ function M.bind(ctx, to_bind, groups)
       entries[i] = { kind = "device", addr = addr, driver = st.driver, override = st.override }
     end
     launches.record_changes(ctx, entries) -- every original is on disk before the first write
-    for _, addr in ipairs(to_bind) do
-      local ok, err = vfio.bind(ctx.roots.sys, addr, bind_driver(addr))
+    for i, addr in ipairs(to_bind) do
+      -- From the state just journaled: bind does not read the device a second time.
+      local ok, err = vfio.bind(ctx.roots.sys, addr, bind_driver(addr), entries[i])
       if not ok then
         util.fail(string.format("cannot bind %s to vfio-pci: %s", addr, err), util.EXIT.HOST)
       end

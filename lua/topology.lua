@@ -268,11 +268,14 @@ local function new_element(call, bus, kind, model, values, mt)
   local rec = { kind = kind, model = model, where = util.where(), machine = bus.machine,
     parent = bus, checked = {} }
   private[e] = rec
+  local checked = rec.checked
   for _, f in ipairs(FIELDS[kind]) do
     local ok, v = f[2](values[f[1]], rec)
     if not ok then util.usage(call .. ": " .. v) end
-    rawset(e, f[1], v)
-    rec.checked[f[1]] = copy(v)
+    if v ~= nil then -- most fields of most elements are left out: nothing to keep
+      rawset(e, f[1], v)
+      checked[f[1]] = type(v) == "table" and copy(v) or v
+    end
   end
   bus.children[#bus.children + 1] = e
   mrec.elements[#mrec.elements + 1] = e
@@ -294,9 +297,11 @@ local function add_device(call, bus, dev, opts, addr)
 end
 
 -- The options of function i of n in functions{...}: a VF identity key's value is one value
--- for every function, or a list of one per function (mac = {"52:54:00:..", ...}).
-local function function_opts(call, opts, i, n)
+-- for every function, or a list of one per function (mac = {"52:54:00:..", ...}). any_net:
+-- whether opts has a VF identity key at all (most calls have none).
+local function function_opts(call, opts, i, n, any_net)
   local out = { id = opts.ids and opts.ids[i] }
+  if not any_net then return out end
   for k in pairs(netid.KEY_SET) do
     local v = opts[k]
     if type(v) == "table" then
@@ -313,6 +318,11 @@ local function function_opts(call, opts, i, n)
   return out
 end
 
+local FUNCTIONS_OPTS = { ids = true, slot = true }
+for k in pairs(netid.KEY_SET) do FUNCTIONS_OPTS[k] = true end
+local FUNCTIONS_OPTS_PORT = copy(FUNCTIONS_OPTS)
+FUNCTIONS_OPTS_PORT.slot = nil
+
 -- Up to 8 devices as the functions of one slot: behind a port always device 0; on pcie.0 the
 -- slot given, or one assigned at finalize to all of them together.
 local function add_functions(call, bus, devs, opts, behind_port)
@@ -320,9 +330,7 @@ local function add_functions(call, bus, devs, opts, behind_port)
     util.usage(call .. ": behind a port the functions are always those of device 0 " ..
       "(00.0-00.7); leave slot out")
   end
-  local keys = behind_port and { ids = true } or { ids = true, slot = true }
-  for k in pairs(netid.KEY_SET) do keys[k] = true end
-  opts = util.check_keys(call, opts, keys)
+  opts = util.check_keys(call, opts, behind_port and FUNCTIONS_OPTS_PORT or FUNCTIONS_OPTS)
   local n, why = util.list_length(devs, "devices")
   if not n then util.usage(call .. ": " .. why) end
   if n < 1 or n > 8 then
@@ -348,10 +356,12 @@ local function add_functions(call, bus, devs, opts, behind_port)
     end
     slot = s
   end
+  local any_net = false
+  for k in pairs(netid.KEY_SET) do any_net = any_net or opts[k] ~= nil end
   local out, group = {}, {} -- group: the functions share one slot, assigned or not
   for i = 1, n do
     local addr = (behind_port or slot) and { slot = behind_port and 0 or slot, func = i - 1 }
-    local e, rec = add_device(call, bus, devs[i], function_opts(call, opts, i, n), addr)
+    local e, rec = add_device(call, bus, devs[i], function_opts(call, opts, i, n, any_net), addr)
     if not addr then rec.auto = { func = i - 1, group = group } end
     out[i] = e
   end
@@ -533,12 +543,20 @@ end
 
 -- A field a script changed after creation to something invalid is reported at the line that
 -- made the element, and the value checked then is put back, so that what follows still works.
+-- A checker is a function of the value and of what the record fixes at creation (kind, model,
+-- parent), and what it returns it accepts again as it is: a field still nil, or still the
+-- string kept at its check, passes again without a second check (most fields of most elements
+-- are nil). Anything else is checked again: a table (addr) can have changed inside, and a
+-- number compares equal to the float of itself, which no integer field takes.
 local function recheck(m, errors)
   for _, e in ipairs(private[m].elements) do
     local rec = private[e]
+    local checked = rec.checked
     for _, f in ipairs(FIELDS[rec.kind]) do
       local name = f[1]
-      local ok, v = f[2](rawget(e, name), rec)
+      local v = rawget(e, name)
+      local ok = v == nil and checked[name] == nil or type(v) == "string" and v == checked[name]
+      if not ok then ok, v = f[2](v, rec) end
       if ok then
         rawset(e, name, v)
       else
