@@ -8,6 +8,13 @@
 [ -n "$fakekernel" ] || { bad "netid: no fake kernel given (run.sh VFLAUNCH MKSIMHOST FAKEKERNEL.so)"; return; }
 
 N=$tmp/n
+# nwait FILE PATTERN: up to 10 s for a line in FILE.
+nwait() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -gt 100 ] && return 1; sleep 0.1
+	done
+}
 nhost() {
 	rm -rf "$N"
 	fk_host 82599 "$N" >/dev/null
@@ -45,7 +52,7 @@ check "netid: list --json is one document" is_json "$tmp/out"
 
 # Print-only: the plan says what a launch would set, and nothing is written.
 nstate >"$tmp/n.before"
-expect "netid: -n" 0 "" nrun -n "$tmp/n1.lua"
+expect "netid: -n -v" 0 "n1.lua:3: device .hostdev1.: a launch would give VF 0002:81:10.0 (through its PF 0002:81:00.0) mac 52:54:00:12:34:56, vlan 100" nrun -n -v "$tmp/n1.lua"
 expect "netid: --json" 0 "" nrun --json "$tmp/n1.lua"
 [ "$(jq -r '.devices[0].net.vlan' "$tmp/out")" = 100 ] && ok || bad "netid: --json: no vlan in the plan"
 auto=$(jq -r '.devices[1].net.mac' "$tmp/out")
@@ -110,7 +117,7 @@ nscript "$tmp/n5.lua" n5 'm:root_port():add("0002:81:10.0", { mac = "52:54:00:aa
 nscript "$tmp/n6.lua" n6 'm:root_port():add("0002:81:10.2", { mac = "52:54:00:AA:BB:CC" })'
 fk_env "$N" "$vf" --root "$N" --qemu tests/cli/fake-qemu.sh "$tmp/n5.lua" >"$tmp/n5.out" 2>&1 &
 n5pid=$!
-check "netid: live guest started" wait_for "$FAKE_QEMU_LOG" "started"
+check "netid: live guest started" nwait "$FAKE_QEMU_LOG" "started"
 nstate >"$tmp/n.before"
 expect "netid: duplicate MAC across guests" 3 "n6.lua:3: .*mac 52:54:00:aa:bb:cc is in use by launch 'n5'" nrun --qemu /bin/true "$tmp/n6.lua"
 nstate >"$tmp/n.after"
