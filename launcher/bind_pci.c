@@ -160,7 +160,7 @@ static int inventory_fill(lua_State *L)
 	struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
 	struct pci_device *d = inventory_find(inv, luaL_checkstring(L, 2));
 	const char *key = luaL_checkstring(L, 3);
-	unsigned what = 0, before;
+	unsigned what = 0;
 	char err[512];
 
 	luaL_argcheck(L, d != NULL, 2, "no such device");
@@ -172,14 +172,17 @@ static int inventory_fill(lua_State *L)
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	before = d->known;
 	if (inventory_read(inv, d, what, err, sizeof err) < 0) {
 		luaL_pushfail(L);
 		lua_pushstring(L, err);
 		return 2;
 	}
 	lua_settop(L, 4);
-	push_facts(L, d, d->known & ~before); /* only what was read now: a script's own stays */
+	/* Every fact read and not yet in the table: read now, or earlier for another device's
+	 * sake (a VF's physfn check reads its PF's SR-IOV counts). Each goes in once, so that a
+	 * value a script set stays. */
+	push_facts(L, d, d->known & ~d->given);
+	d->given = d->known;
 	lua_pushboolean(L, 1);
 	return 1;
 }
