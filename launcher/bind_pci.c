@@ -5,6 +5,7 @@
 #include <lua.h>
 #include <string.h>
 
+#include "acs.h"
 #include "host.h"
 #include "inventory.h"
 #include "pciaddr.h"
@@ -187,6 +188,29 @@ static int inventory_fill(lua_State *L)
 	return 1;
 }
 
+/* acs(sysfs_root, address) -> capability, control (the ACS registers) | false when the device
+ * has no ACS capability | nil, message when its config space cannot be read that far */
+static int pci_acs(lua_State *L)
+{
+	const char *root = luaL_checkstring(L, 1), *addr = luaL_checkstring(L, 2);
+	struct pci_acs acs;
+	char err[512];
+	int rc = pci_acs_read(root, addr, &acs, err, sizeof err);
+
+	if (rc < 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	if (rc == 0) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	lua_pushinteger(L, acs.cap);
+	lua_pushinteger(L, acs.ctrl);
+	return 2;
+}
+
 /* parse_address(text) -> canonical "dddd:bb:dd.f" | nil, why */
 static int pci_parse_address(lua_State *L)
 {
@@ -207,6 +231,7 @@ static int pci_parse_address(lua_State *L)
 int luaopen_core_pci(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
+		{ "acs", pci_acs },
 		{ "open", pci_open },
 		{ "parse_address", pci_parse_address },
 		{ NULL, NULL }
