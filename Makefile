@@ -128,7 +128,11 @@ $(B)/embed: tools/embed.c | $(B)
 $(B):
 	mkdir -p $(B)/tests
 
-$(B)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h tests/tools/*.h) $(LIBOBJS) | $(B)
+# Its own rule: $(B) may exist without it (a cross build into $(B)/arm64 made $(B) first).
+$(B)/tests:
+	mkdir -p $@
+
+$(B)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h tests/tools/*.h) $(LIBOBJS) | $(B)/tests
 	$(CC) $(WARN) $(DEP_CFLAGS) $(TEST_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilauncher -o $@ $< \
 		$(LIBOBJS) $(DEP_LIBS) $(TEST_LIBS) $(shell sed -n 's,^// *LDWRAP: *,,p' $<)
 
