@@ -108,7 +108,7 @@ function M.explain(ctx, addresses)
     M.ways_out((M.host_off(ctx))))
 end
 
--- M.column(st, err) -> what list shows of a bridge's ACS: "ACS on", "ACS off (bits)",
+-- M.column(st) -> what list shows of a bridge's ACS (st from M.bridge): "ACS on", "ACS off (bits)",
 -- "ACS unread", or nil for a bridge without the capability.
 function M.column(st)
   if st == nil then return "ACS unread" end
