@@ -48,11 +48,19 @@ struct simdev {
 	const char *const *vf_drivers; /* per VF; NULL: vf_driver for all */
 };
 
+/* A device with the ACS extended capability (bridges): its two registers. */
+struct simacs {
+	const char *addr;
+	uint16_t cap, ctrl;
+};
+
 struct simhost {
 	const char *name;
 	const char *description;
 	const struct simdev *devs;
 	size_t ndevs;
+	const struct simacs *acs;     /* the devices with ACS; NULL: none has it */
+	size_t nacs;
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -109,13 +117,35 @@ static const struct simdev host_shared[] = {
 	{ "0000:04:00.0", "0000:00:02.0", 0x8086, 0x10d3, 0x020000, 0x8086, 0xa01f, 0x00, 0x00, 0, "e1000e", 12, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
+/* ACS switched off. Contract (tests rely on it): QEMU's arm64 virt host booted with a device
+ * tree, where Linux 6.1 enables ACS on the root ports only after it has scanned them:
+ *   0000:00:01.0  root port, ACS capability SV TB RR CR UF, control 0 (all off), secondary bus 01
+ *   group 1       0000:01:00.0  NVMe PF (1b36:0010), nvme, sriov_totalvfs 8, sriov_numvfs 2 }
+ *                 0000:01:00.1, 0000:01:00.2  its VFs, no driver                           } one group
+ *   0000:00:02.0  root port, the same capability, control SV RR CR UF (on), secondary bus 02
+ *   0000:02:00.0  NVMe PF, nvme, 8 VFs possible, 2 enabled, each function in its own group */
+static const int acs_off_vf_groups[] = { 1, 1 };
+static const struct simdev host_acs_off[] = {
+	{ "0000:00:00.0", NULL, 0x1b36, 0x0008, 0x060000, 0x1af4, 0x1100, 0x00, 0x00, 0, NULL, NOGRP, -1, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	{ "0000:00:01.0", NULL, 0x1b36, 0x000c, 0x060400, 0x1b36, 0x0000, 0x00, 0x01, 0x01, "pcieport", 0, -1, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	{ "0000:00:02.0", NULL, 0x1b36, 0x000c, 0x060400, 0x1b36, 0x0000, 0x00, 0x01, 0x02, "pcieport", 2, -1, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	{ "0000:01:00.0", "0000:00:01.0", 0x1b36, 0x0010, 0x010802, 0x1af4, 0x1100, 0x02, 0x00, 0, "nvme", 1, -1, 8, 2, 1, 1, 0x0010, NULL, acs_off_vf_groups, NULL },
+	{ "0000:02:00.0", "0000:00:02.0", 0x1b36, 0x0010, 0x010802, 0x1af4, 0x1100, 0x02, 0x00, 0, "nvme", 3, -1, 8, 2, 1, 1, 0x0010, NULL, NULL, NULL },
+};
+static const struct simacs acs_off_bridges[] = {
+	{ "0000:00:01.0", 0x001f, 0x0000 },
+	{ "0000:00:02.0", 0x001f, 0x001d },
+};
+
 static const struct simhost hosts[] = {
 	{ "82599", "dual-port Intel 82599 (8086:10fb), 63 VFs per port on vfio-pci, domain 0002, NUMA node 1",
-	  host_82599, N(host_82599) },
+	  host_82599, N(host_82599), NULL, 0 },
 	{ "large", "16 Mellanox ConnectX-5 PFs x 127 VFs (2032 VFs), domains 0000/0001, NUMA nodes 0/1",
-	  host_large, N(host_large) },
+	  host_large, N(host_large), NULL, 0 },
 	{ "shared-group", "one 82599 PF with 4 VFs in shared and impure IOMMU groups (viability tests)",
-	  host_shared, N(host_shared) },
+	  host_shared, N(host_shared), NULL, 0 },
+	{ "acs-off", "arm64 virt booted with a device tree: a root port with ACS off, its NVMe PF and 2 VFs in one IOMMU group",
+	  host_acs_off, N(host_acs_off), acs_off_bridges, N(acs_off_bridges) },
 };
 
 const struct simhost *simhost_find(const char *name)
@@ -175,6 +205,7 @@ void simhost_list(FILE *out)
 #define CFG_SIZE 4096 /* PCIe config space, so lspci -vv finds the SR-IOV capability */
 #define CAP_EXP 0x40  /* where our one capability (PCI Express) sits */
 #define ECAP_SRIOV 0x100
+#define ECAP_ACS 0x100    /* bridges: no SR-IOV there */
 
 /* One device to write: a table row, or a VF made from one. */
 struct node {
@@ -188,6 +219,7 @@ struct node {
 };
 
 struct build {
+	const struct simhost *host;
 	int root;                 /* fd of the tree's root */
 	int next_group;
 	int next_ifindex;         /* 1 is lo, as on a real host */
@@ -272,7 +304,8 @@ static void put32(uint8_t *c, unsigned off, uint32_t v) { put16(c, off, v & 0xff
 
 /* The config space libpci reads for everything but the ids and class (which it takes from
  * the attributes, as the kernel may fix those up). */
-static void make_config(uint8_t *c, const struct node *n, unsigned vendor, unsigned device)
+static void make_config(uint8_t *c, const struct node *n, unsigned vendor, unsigned device,
+                        const struct simacs *acs)
 {
 	const struct simdev *r = n->row;
 	int vf = n->vf_index >= 0;
@@ -316,6 +349,20 @@ static void make_config(uint8_t *c, const struct node *n, unsigned vendor, unsig
 		put32(c, s + 0x1c, 0x553);              /* supported page sizes */
 		put32(c, s + 0x20, 0x1);                /* 4 KiB */
 	}
+	if (acs && !vf) {
+		put32(c, ECAP_ACS, 0x000d | 1 << 16);   /* ACS, version 1, last extended capability */
+		put16(c, ECAP_ACS + 4, acs->cap);
+		put16(c, ECAP_ACS + 6, acs->ctrl);
+	}
+}
+
+/* The host's ACS row of a device, NULL when it has none. */
+static const struct simacs *find_acs(const struct simhost *h, const char *name)
+{
+	for (size_t i = 0; h && i < h->nacs; i++)
+		if (strcmp(h->acs[i].addr, name) == 0)
+			return &h->acs[i];
+	return NULL;
 }
 
 /* Thirteen "start end flags" lines, as the kernel prints for BARs, ROM and bridge windows;
@@ -424,7 +471,7 @@ static int write_node(struct build *b, const struct node *n)
 	d = openat(b->root, n->rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
 		return -errno;
-	make_config(config, n, vendor, device);
+	make_config(config, n, vendor, device, find_acs(b->host, n->name));
 	err = put_file(d, "config", config, sizeof config, 0644);
 	if (!err) err = put_text(d, "vendor", 0444, "0x%04x\n", vendor);
 	if (!err) err = put_text(d, "device", 0444, "0x%04x\n", device);
@@ -608,7 +655,7 @@ static int build_rows(struct build *b, const struct simhost *h)
 
 int simhost_build(const struct simhost *host, const char *root)
 {
-	struct build b = { .root = -1 };
+	struct build b = { .host = host, .root = -1 };
 	int err;
 
 	if (!host || !root)

@@ -3,6 +3,7 @@
 -- each original driver journaled first. A failure anywhere raises; the run's failure path
 -- (context.lua) gives back everything the journal records.
 local _, core = ...
+local acs = require "vflaunch.acs"
 local giveback = require "vflaunch.giveback"
 local launches = require "vflaunch.launches"
 local machines = require "vflaunch.machines"
@@ -76,22 +77,25 @@ local function check_group(ctx, e, g, in_plan, to_bind, problem)
   if not members then
     return problem("%s: %s: IOMMU group %d: %s", e.where, label(e), g, err)
   end
-  local blockers = {}
+  local blockers, addrs = {}, { e.host }
   for _, mem in ipairs(members) do
     if not in_plan[mem.addr] and not mem.viable then
       if ctx.opts.bind_group then
         to_bind[#to_bind + 1] = mem.addr
       else
         blockers[#blockers + 1] = string.format("%s (%s)", mem.addr, mem.driver or "no driver")
+        addrs[#addrs + 1] = mem.addr
       end
     end
   end
   if #blockers > 0 then
+    -- A bridge above with ACS switched off is why such a group can be shared: say so.
+    local why = acs.explain(ctx, addrs)
     problem("%s: %s: IOMMU group %d of %s is not viable: %s %s on a host driver; every " ..
       "member must be on vfio-pci, pci-stub or no driver. Bind the whole group with " ..
-      "--bind-group (or bind_group = true in the machine), or leave %s out",
+      "--bind-group (or bind_group = true in the machine), or leave %s out%s",
       e.where, label(e), g, e.host, table.concat(blockers, ", "),
-      #blockers == 1 and "is" or "are", e.host)
+      #blockers == 1 and "is" or "are", e.host, why and ". " .. why or "")
   end
 end
 
