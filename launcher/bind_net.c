@@ -2,7 +2,7 @@
 // Lua binding "net" of vflaunch's core: VF MAC, VLAN, rates and flags on a PF (vfnet.c). The
 // sysfs root picks the backend: nil or "/sys" the kernel's rtnetlink, a tree's root the
 // simulated kernel. Mechanism only: which values a VF gets, and when, is lua/'s.
-//   net.get(sysroot, pf) -> { ifname=, ifindex=, operstate=, speed=, num_vf=, vfs = {
+//   net.get(sysroot, pf) -> { ifname=, ifindex=, operstate=, up=, speed=, num_vf=, vfs = {
 //       { vf=0, mac=, vlan=, qos=, spoofchk=, trust=, link=, max_rate=, min_rate= }, ... } }
 //   net.set(sysroot, pf, { {vf=N, mac=?, vlan=?, qos=?, spoofchk=?, trust=?, link=?,
 //       max_rate=?, min_rate=?}, ... }) -> true
@@ -103,6 +103,8 @@ static int net_get(lua_State *L)
 	lua_setfield(L, -2, "ifindex");
 	lua_pushstring(L, nl_operstate_name(p.link.operstate));
 	lua_setfield(L, -2, "operstate");
+	lua_pushboolean(L, p.link.up);
+	lua_setfield(L, -2, "up");
 	set_int(L, "speed", p.speed);
 	lua_pushinteger(L, p.link.num_vf);
 	lua_setfield(L, -2, "num_vf");

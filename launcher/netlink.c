@@ -488,6 +488,7 @@ int nl_parse_link(const void *buf, size_t len, uint32_t seq, struct nl_link *out
 	}
 	ifi = mnl_nlmsg_get_payload(nlh);
 	out->ifindex = ifi->ifi_index;
+	out->up = (ifi->ifi_flags & IFF_UP) != 0;
 	if (mnl_attr_parse(nlh, sizeof *ifi, link_attr_cb, &lp) < 0) {
 		errbuf_printf(err, errlen, "%s", lp.why[0] ? lp.why : "malformed link attributes");
 		return -EBADMSG;

@@ -32,6 +32,7 @@ struct nl_link {
 	int ifindex;
 	char ifname[NL_IFNAMELEN];
 	int operstate;               /* IF_OPER_* (6 up, 2 down); -1 not reported */
+	int up;                      /* IFF_UP of ifi_flags: administratively up (ip link set up) */
 	int num_vf;                  /* IFLA_NUM_VF; 0 when absent */
 	struct nl_vf *vfs;           /* num_vf entries, vfs[i].vf == i; malloc'd (nl_link_free) */
 	size_t nvfs;                 /* entries the reply held (<= num_vf) */

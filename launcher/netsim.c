@@ -258,7 +258,8 @@ int nl_build_newlink(void *buf, size_t size, uint32_t seq, const struct nl_link 
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
 	ifi->ifi_type = 1;           /* ARPHRD_ETHER */
 	ifi->ifi_index = l->ifindex;
-	ifi->ifi_flags = l->operstate == 6 ? IFF_UP | IFF_RUNNING | IFF_LOWER_UP : IFF_UP;
+	ifi->ifi_flags = (l->up ? IFF_UP : 0) |
+	                 (l->operstate == 6 ? IFF_RUNNING | IFF_LOWER_UP : 0);
 	if (!mnl_attr_put_strz_check(nlh, size, IFLA_IFNAME, l->ifname) ||
 	    (l->operstate >= 0 && !mnl_attr_put_u8_check(nlh, size, IFLA_OPERSTATE,
 	                                                 (uint8_t)l->operstate)) ||
@@ -292,6 +293,18 @@ static int operstate_of(const char *dir)
 	return 0;
 }
 
+/* IFF_UP from the netdev's flags file ("0x1003", as sysfs shows ifi_flags); up when absent. */
+static int admin_up(const char *dir)
+{
+	char path[PATH_MAX], text[32];
+	unsigned long flags;
+
+	if (sysfs_path(path, sizeof path, "%s/flags", dir) < 0 ||
+	    sysfs_read(path, text, sizeof text) < 0 || sscanf(text, "%lx", &flags) != 1)
+		return 1;
+	return (flags & IFF_UP) != 0;
+}
+
 static int answer_getlink(struct sim *s, const struct nlmsghdr *rq, void *reply, size_t size)
 {
 	const struct simcaps *c;
@@ -302,6 +315,7 @@ static int answer_getlink(struct sim *s, const struct nlmsghdr *rq, void *reply,
 	c = caps_of(s, &numvfs);
 	snprintf(l.ifname, sizeof l.ifname, "%s", strrchr(s->dir, '/') + 1);
 	l.operstate = operstate_of(s->dir);
+	l.up = admin_up(s->dir);
 	l.num_vf = (int)numvfs;
 	if (numvfs && !(l.vfs = calloc((size_t)numvfs, sizeof *l.vfs)))
 		return nl_build_error(reply, size, rq, -ENOMEM, NULL);

@@ -204,7 +204,7 @@ end
 function M.check(ctx, devices, problem)
   local list = wanted(devices)
   if #list == 0 then return end
-  local macs = live_macs(ctx)
+  local macs, down_said = live_macs(ctx), {}
   for _, w in ipairs(list) do
     local e, id = w.e, w.id
     local why = M.not_network_vf(ctx.roots.sys, w.d)
@@ -217,6 +217,14 @@ function M.check(ctx, devices, problem)
         problem("%s: %s: cannot read the VF settings of %s's PF %s: %s", e.where, w.label,
           w.d.address, w.pf, err)
       end
+    end
+    -- igb and ixgbe hand a VF its MAC only while the PF is up: with the PF down the VF's
+    -- driver finds the PF "in reset" and takes a random MAC (seen with igbvf on Linux 6.1).
+    if info and info.up == false and not down_said[w.pf] then
+      down_said[w.pf] = true
+      problem("%s: %s: %s (%s's PF) is down: its VFs' drivers get no MAC or VLAN from it " ..
+        "until it is up; bring it up first (ip link set %s up)", e.where, w.label, info.ifname,
+        w.d.address, info.ifname)
     end
     local cur = info and w.vf and info.vfs[w.vf + 1]
     if info and not cur then

@@ -28,7 +28,8 @@ local function net_reader(ctx)
     if d.sriov_totalvfs then
       local info = pf_info(d.address)
       if not info or info.error then return info end
-      return { ifname = info.ifname, operstate = info.operstate, speed = info.speed }
+      return { ifname = info.ifname, operstate = info.operstate, up = info.up,
+        speed = info.speed }
     elseif d.physfn then
       local info = pf_info(d.physfn)
       if not info or info.error then return info end
@@ -50,7 +51,8 @@ end
 local function net_line(n)
   if n.error then return "    net: " .. n.error end
   if n.ifname then
-    return string.format("    net %s, %s%s", n.ifname, n.operstate or "state unknown",
+    return string.format("    net %s, %s%s", n.ifname, n.up == false and
+      "down (administratively)" or n.operstate or "state unknown",
       math.type(n.speed) == "integer" and n.speed > 0 and (", " .. n.speed .. " Mb/s") or "")
   end
   local shown = {}

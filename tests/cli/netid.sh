@@ -92,6 +92,18 @@ grep -q "n2.lua:4: .*driver (vflaunch-test-nic) does not report trust" "$tmp/err
 nstate >"$tmp/n.after"
 check "netid: refusals changed nothing" cmp -s "$tmp/n.before" "$tmp/n.after"
 
+# A PF that is administratively down gives its VFs no MAC (igbvf then takes a random one):
+# refused, naming the interface and the way out; list says so.
+nhost
+printf '0x1002\n' >"$(echo "$N"/sys/bus/pci/devices/0002:81:00.0/net/*/flags)"
+nscript "$tmp/n7.lua" n7 'm:root_port():add("0002:81:10.0", { mac = "52:54:00:00:00:07" })'
+nstate >"$tmp/n.before"
+expect "netid: PF down" 3 "n7.lua:3: .*enP2p129s0f0 (0002:81:10.0's PF) is down: .*ip link set enP2p129s0f0 up" nrun --qemu /bin/true "$tmp/n7.lua"
+nstate >"$tmp/n.after"
+check "netid: PF down: nothing changed" cmp -s "$tmp/n.before" "$tmp/n.after"
+expect "netid: list of a down PF" 0 "" nrun list --vfs
+grep -q "^    net enP2p129s0f0, down (administratively)" "$tmp/out" && ok || { bad "netid: list does not say the PF is down"; grep "^    net" "$tmp/out"; }
+
 # A driver that refuses a value (ixgbe: no min_rate) after others were set: everything given
 # back, the message names the attribute and the kernel's reason.
 nhost

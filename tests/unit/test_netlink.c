@@ -140,6 +140,7 @@ static void test_netlink_parse_igb(void **state)
 	assert_int_equal(l.ifindex, IFINDEX);
 	assert_int_equal(l.operstate, 6);
 	assert_string_equal(nl_operstate_name(l.operstate), "up");
+	assert_int_equal(l.up, 1);   /* IFF_UP: the PF was up when captured */
 	assert_int_equal(l.num_vf, 4);
 	assert_int_equal(l.nvfs, 4);
 	for (int i = 0; i < 4; i++)
@@ -242,6 +243,12 @@ static void test_netlink_parse_bad_vfs(void **state)
 	assert_int_equal(nl_link_vf(&l, 1)->trust, -1);
 	assert_string_equal(nl_link_state_name(nl_link_vf(&l, 1)->link), "enable");
 	assert_string_equal(nl_operstate_name(l.operstate), "down");
+	assert_int_equal(l.up, 0);   /* administratively down: no IFF_UP */
+	nl_link_free(&l);
+	in.up = 1;
+	assert_true((n = nl_build_newlink(buf, sizeof buf, 5, &in)) > 0);
+	assert_int_equal(nl_parse_link(buf, (size_t)n, 5, &l, err, sizeof err), 0);
+	assert_int_equal(l.up, 1);
 	nl_link_free(&l);
 	in.nvfs = 3;            /* VF 2 of a PF that has 2 */
 	assert_true((n = nl_build_newlink(buf, sizeof buf, 5, &in)) > 0);
