@@ -39,7 +39,7 @@ for c in "switch 64" "flat 64" "dense 64" "switch 224" "flat 248" "dense 248" "d
 	rss=$(cat "$tmp/rss") delta=$(($(cat "$tmp/rss") - rss0))
 	[ "$delta" -lt 0 ] || delta=+$delta
 	echo "$(cat "$tmp/line"), peak RSS $rss KiB ($delta KiB vs the baseline)"
-	echo "$1 $2 $(sed 's/.*median \([0-9.]*\) ms.*/\1/' "$tmp/line")" >>"$tmp/plans"
+	echo "$1 $2 $(sed 's/.*median \([0-9.]*\) ms.*/\1/' "$tmp/line") $(sed -n 's/.*(\([0-9]*\) bytes per device).*/\1/p' "$tmp/line")" >>"$tmp/plans"
 done
 awk '$1 == "dense" && $2 == 64 { a = $3 } $1 == "dense" && $2 == 1984 { b = $3 }
 	END { if (a > 0) printf "ratio: dense 1984 / dense 64 = %.1fx the time for 31x the devices (%.3f ms per device at 1984)\n", b / a, b / 1984 }' "$tmp/plans"
@@ -131,6 +131,7 @@ v=$(median vf <"$tmp/cpu") s=$(median sh <"$tmp/cpu") z=$(median true <"$tmp/cpu
 echo "CPU (user + system), medians: vflaunch $v ms, shell wrapper $s ms, /bin/true alone $z ms"
 awk -v v="$v" -v s="$s" -v m="$mode" 'BEGIN { printf "ratio (CPU, %s): vflaunch / shell wrapper = %.3f\n", m, v / s }'
 v=$(median vfp <"$tmp/cpu") s=$(median shp <"$tmp/cpu")
+big_v=$v big_s=$s big_true=$(median true <"$tmp/cpu")
 echo "printing the command, CPU medians: vflaunch -n $v ms, shell wrapper (PRINT=1) $s ms"
 awk -v v="$v" -v s="$s" 'BEGIN { printf "ratio (CPU, print): vflaunch -n / shell wrapper = %.3f (target 0.05, and 10 ms)\n", v / s }'
 
@@ -149,8 +150,11 @@ while [ $i -lt "$runs" ]; do
 	[ -z "$lspci" ] || echo "lspci $("$cputime" "$lspci" -A linux-sysfs -O sysfs.path="$large/bus/pci" -D -k 2>/dev/null)" >>"$tmp/large.cpu"
 	i=$((i + 1))
 done
-echo "-n scripts/flat-248.lua: $(median flat <"$tmp/large.cpu") ms (target 60 ms)"
-echo "-n scripts/dense-1984.lua: $(median dense <"$tmp/large.cpu") ms (target 60 ms)"
+flat=$(median flat <"$tmp/large.cpu") dense=$(median dense <"$tmp/large.cpu")
+list=$(median list <"$tmp/large.cpu") lspci_ms=
+[ -z "$lspci" ] || lspci_ms=$(median lspci <"$tmp/large.cpu")
+echo "-n scripts/flat-248.lua: $flat ms (target 60 ms)"
+echo "-n scripts/dense-1984.lua: $dense ms (target 60 ms)"
 if [ -n "$lspci" ]; then
 	l=$(median list <"$tmp/large.cpu") p=$(median lspci <"$tmp/large.cpu")
 	awk -v l="$l" -v p="$p" 'BEGIN { printf "vflaunch list: %.2f ms, lspci -D -k: %.2f ms, ratio %.2f (target 0.5)\n", l, p, l / p }'
@@ -160,3 +164,24 @@ fi
 
 echo
 bench/scale.sh "$vf" "$mksimhost" "$cputime" "$(( runs < 15 ? runs : 15 ))"
+
+# Issue 9's targets side by side, each from the measurements above (this run, this machine).
+echo
+echo "== issue 9 targets, this run (CPU time, medians; /bin/true alone: $big_true ms)"
+plan=$(awk '$1 == "dense" && $2 == 1984 { print $3 }' "$tmp/plans")
+bytes=$(awk '$1 == "dense" && $2 == 1984 { print $4 }' "$tmp/plans")
+awk -v bv="$big_v" -v bs="$big_s" -v flat="$flat" -v dense="$dense" -v list="$list" \
+	-v lspci="$lspci_ms" -v plan="$plan" -v bytes="$bytes" 'BEGIN {
+	f = "%-44s %10s %12s %9s  %s\n"
+	printf f, "what", "vflaunch", "peer", "ratio", "target"
+	printf f, "-n big-guest.lua, seed host (135 functions)", bv " ms", bs " ms", \
+		sprintf("%.3f", bv / bs), "<= 10 ms, <= 0.05x the shell wrapper"
+	printf f, "-n flat-248.lua, large (2048 functions)", flat " ms", "-", "-", "<= 60 ms"
+	printf f, "-n dense-1984.lua, large", dense " ms", "-", "-", "<= 60 ms"
+	printf f, "list, large", list " ms", (lspci == "" ? "-" : lspci " ms"), \
+		(lspci == "" ? "-" : sprintf("%.2f", list / lspci)), "<= 0.5x lspci -D -k"
+	printf f, "plan + render, dense 1984 (in process)", plan " ms", "-", "-", \
+		"<= 20 ms; " bytes " bytes of state per device"
+	printf f, "bind 127 VFs, real kernel", "-", "-", "-", \
+		"<= 1.2x the shell loop: make bench-bind (an emulated host)"
+}'

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Lua binding "vflaunch.core.journal": a launch journal as an object (journal.c underneath).
+// An entry is a table {kind=, addr=, state=, <its kind's fields>}: device {driver, override},
+// sriov {numvfs, autoprobe}, vfnet {mac, vlan, qos, spoofchk, trust, link, max_rate, min_rate}
+// (spoofchk and trust -1 or absent: not reported; link 0 auto, 1 enable, 2 disable).
 //   J.create(path) / J.open(path) -> obj | nil, message, errno
 //   obj:path() obj:entries() obj:open_count() obj:add(list) obj:restore(i [, root])
 //   obj:forget(i) obj:save()
@@ -165,6 +168,15 @@ static void check_field(lua_State *L, int t, lua_Integer i, struct journal_entry
 		if (journal_set_name(e, f, s ? s : "") < 0)
 			entry_error(L, i, lua_pushfstring(L, "%s is not a kernel driver name (1 to %d of "
 			                                  "A-Z a-z 0-9 _ . : + -)", f->key, VFIO_NAMELEN - 1));
+		return;
+	}
+	if (f->type == JOURNAL_MAC) {
+		const char *s = raw_string(L, t, i, f->key);
+		if (!s)
+			entry_error(L, i, lua_pushfstring(L, "%s is missing", f->key));
+		if (journal_set_name(e, f, s) < 0)
+			entry_error(L, i, lua_pushfstring(L, "%s is not a MAC address "
+			                                  "(\"aa:bb:cc:dd:ee:ff\")", f->key));
 		return;
 	}
 	int isint = 0;

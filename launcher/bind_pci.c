@@ -5,6 +5,7 @@
 #include <lua.h>
 #include <string.h>
 
+#include "acs.h"
 #include "host.h"
 #include "inventory.h"
 #include "pciaddr.h"
@@ -160,7 +161,7 @@ static int inventory_fill(lua_State *L)
 	struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
 	struct pci_device *d = inventory_find(inv, luaL_checkstring(L, 2));
 	const char *key = luaL_checkstring(L, 3);
-	unsigned what = 0, before;
+	unsigned what = 0;
 	char err[512];
 
 	luaL_argcheck(L, d != NULL, 2, "no such device");
@@ -172,16 +173,42 @@ static int inventory_fill(lua_State *L)
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	before = d->known;
 	if (inventory_read(inv, d, what, err, sizeof err) < 0) {
 		luaL_pushfail(L);
 		lua_pushstring(L, err);
 		return 2;
 	}
 	lua_settop(L, 4);
-	push_facts(L, d, d->known & ~before); /* only what was read now: a script's own stays */
+	/* Every fact read and not yet in the table: read now, or earlier for another device's
+	 * sake (a VF's physfn check reads its PF's SR-IOV counts). Each goes in once, so that a
+	 * value a script set stays. */
+	push_facts(L, d, d->known & ~d->given);
+	d->given = d->known;
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+/* acs(sysfs_root, address) -> capability, control (the ACS registers) | false when the device
+ * has no ACS capability | nil, message when its config space cannot be read that far */
+static int pci_acs(lua_State *L)
+{
+	const char *root = luaL_checkstring(L, 1), *addr = luaL_checkstring(L, 2);
+	struct pci_acs acs;
+	char err[512];
+	int rc = pci_acs_read(root, addr, &acs, err, sizeof err);
+
+	if (rc < 0) {
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	if (rc == 0) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	lua_pushinteger(L, acs.cap);
+	lua_pushinteger(L, acs.ctrl);
+	return 2;
 }
 
 /* parse_address(text) -> canonical "dddd:bb:dd.f" | nil, why */
@@ -204,6 +231,7 @@ static int pci_parse_address(lua_State *L)
 int luaopen_core_pci(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
+		{ "acs", pci_acs },
 		{ "open", pci_open },
 		{ "parse_address", pci_parse_address },
 		{ NULL, NULL }

@@ -76,15 +76,37 @@ static void set_limit(lua_State *L, const char *key, unsigned long long v)
 	lua_setfield(L, -2, key);
 }
 
-/* bind(root, addr [, driver]) -> true | nil, message, errno; driver defaults to vfio-pci */
+/* A name field of a state table into buf: "" when absent. */
+static void state_name(lua_State *L, int arg, const char *key, char *buf, size_t size)
+{
+	size_t len = 0;
+	const char *v = "";
+
+	if (lua_getfield(L, arg, key) == LUA_TSTRING)
+		v = lua_tolstring(L, -1, &len);
+	luaL_argcheck(L, (lua_isnil(L, -1) || lua_type(L, -1) == LUA_TSTRING) && len < size &&
+	              (len == 0 || vfio_driver_ok(v)), arg, "state: not a kernel driver name");
+	memcpy(buf, v, len + 1);
+	lua_pop(L, 1);
+}
+
+/* bind(root, addr [, driver [, state]]) -> true | nil, message, errno; driver defaults to
+ * vfio-pci. state: {driver=, override=} as state() gave it just before (and the journal
+ * keeps), so that the device is not read a second time; without it, bind reads it. */
 static int lvfio_bind(lua_State *L)
 {
 	const char *root = luaL_optstring(L, 1, NULL), *addr = check_addr(L, 2);
 	const char *driver = luaL_optstring(L, 3, "vfio-pci");
+	struct vfio_state st;
 	char err[ERRLEN];
 
 	luaL_argcheck(L, vfio_driver_ok(driver), 3, "not a kernel driver name");
-	return host_ok(L, vfio_bind_driver(root, addr, driver, err, sizeof err), err);
+	if (lua_isnoneornil(L, 4))
+		return host_ok(L, vfio_bind_driver(root, addr, driver, err, sizeof err), err);
+	luaL_checktype(L, 4, LUA_TTABLE);
+	state_name(L, 4, "driver", st.driver, sizeof st.driver);
+	state_name(L, 4, "override", st.override, sizeof st.override);
+	return host_ok(L, vfio_bind_from(root, addr, driver, &st, err, sizeof err), err);
 }
 
 /* check_dev(group [, devroot]) -> true | nil, message, errno: /dev/vfio/N usable */

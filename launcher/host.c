@@ -68,6 +68,7 @@ static const luaL_Reg cores[] = {
 	{ "cjson", luaopen_cjson },          /* Debian's lua-cjson: JSON in (plans, QMP) */
 	{ "fs", luaopen_core_fs },
 	{ "journal", luaopen_core_journal },
+	{ "net", luaopen_core_net },
 	{ "pci", luaopen_core_pci },
 	{ "qmp", luaopen_core_qmp },
 	{ "sim", luaopen_core_sim },

@@ -23,6 +23,7 @@ int host_ok(lua_State *L, int rc, const char *msg);
 /* The C cores (bind_*.c). */
 int luaopen_core_fs(lua_State *L);
 int luaopen_core_journal(lua_State *L);
+int luaopen_core_net(lua_State *L);
 int luaopen_core_pci(lua_State *L);
 int luaopen_core_qmp(lua_State *L);
 int luaopen_core_sim(lua_State *L);

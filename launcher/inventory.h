@@ -31,6 +31,7 @@ struct pci_device {
 	struct pci_addr addr;
 	char name[PCI_ADDR_LEN + 1];  /* "0002:81:10.0" */
 	unsigned known;               /* INV_* facts read so far */
+	unsigned given;               /* INV_* facts the Lua binding has put in the device's table */
 	unsigned vendor, device;      /* ids */
 	unsigned class;               /* 24 bits: base class, subclass, prog-if (0x020000) */
 	unsigned subsys_vendor, subsys_device;

@@ -17,6 +17,7 @@
 #include "errbuf.h"
 #include "files.h"
 #include "sysfs.h"
+#include "vfnet.h"
 
 #define MAGIC "vflaunch-journal 1"
 #define LINEMAX 1024   /* the longest valid line is under 500 bytes */
@@ -42,7 +43,28 @@ static enum journal_outcome sriov_give_back(const char *root, const struct journ
 	return outcome_of(sriov_restore(root, e->addr, e->numvfs, e->autoprobe, why, whylen));
 }
 
+/* The recorded values of a VF (vfnet.c finds its PF, reads first, writes what differs). */
+static enum journal_outcome vfnet_give_back(const char *root, const struct journal_entry *e,
+                                            char *why, size_t whylen)
+{
+	struct nl_vf v;
+
+	nl_vf_unknown(&v, 0);
+	if (nl_mac_parse(e->mac, v.mac) < 0)
+		return JOURNAL_FAILED;  /* journal_set_name checked it: cannot happen */
+	v.has_mac = 1;
+	v.vlan = e->vlan;
+	v.qos = e->qos;
+	v.spoofchk = e->spoofchk;
+	v.trust = e->trust;
+	v.link = e->link;
+	v.max_rate = e->max_rate;
+	v.min_rate = e->min_rate;
+	return outcome_of(vfnet_restore(root, e->addr, &v, why, whylen));
+}
+
 #define NAME(key) { #key, JOURNAL_NAME, offsetof(struct journal_entry, key), 0, 0, 0 }
+#define MAC(key) { #key, JOURNAL_MAC, offsetof(struct journal_entry, key), 0, 0, 0 }
 #define INT(key, lo, hi, optional) \
 	{ #key, JOURNAL_INT, offsetof(struct journal_entry, key), lo, hi, optional }
 
@@ -52,10 +74,24 @@ static const struct journal_field sriov_fields[] = {
 	INT(autoprobe, -1, 1, 1),    /* -1: the kernel had no sriov_drivers_autoprobe */
 };
 
+static const struct journal_field vfnet_fields[] = {
+	MAC(mac),
+	INT(vlan, 0, 4095, 0),
+	INT(qos, 0, 7, 0),
+	INT(spoofchk, -1, 1, 1),     /* -1: the driver does not report it */
+	INT(trust, -1, 1, 1),
+	INT(link, 0, 2, 0),
+	INT(max_rate, 0, INT_MAX, 0),
+	INT(min_rate, 0, INT_MAX, 0),
+};
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* The kinds, indexed by enum journal_kind. */
 static const struct journal_kind_info kinds[JOURNAL_NKINDS] = {
-	[JOURNAL_DEVICE] = { "device", device_fields, 2, device_restore },
-	[JOURNAL_SRIOV] = { "sriov", sriov_fields, 2, sriov_give_back },
+	[JOURNAL_DEVICE] = { "device", device_fields, NFIELDS(device_fields), device_restore },
+	[JOURNAL_SRIOV] = { "sriov", sriov_fields, NFIELDS(sriov_fields), sriov_give_back },
+	[JOURNAL_VFNET] = { "vfnet", vfnet_fields, NFIELDS(vfnet_fields), vfnet_give_back },
 };
 
 static const char *const state_names[JOURNAL_NSTATES] = {
@@ -115,9 +151,25 @@ int journal_get_int(const struct journal_entry *e, const struct journal_field *f
 	return *(const int *)(const void *)((const char *)e + f->offset);
 }
 
+/* The size of a string field's buffer. */
+static size_t string_size(const struct journal_field *f)
+{
+	return f->type == JOURNAL_MAC ? JOURNAL_MACLEN : VFIO_NAMELEN;
+}
+
 int journal_set_name(struct journal_entry *e, const struct journal_field *f, const char *value)
 {
-	if (f->type != JOURNAL_NAME || !value || (value[0] && !vfio_driver_ok(value)))
+	unsigned char mac[NL_MACLEN];
+
+	if (!value)
+		return -EINVAL;
+	if (f->type == JOURNAL_MAC) {
+		if (nl_mac_parse(value, mac) < 0)
+			return -EINVAL;
+		nl_mac_format(mac, name_at(e, f));      /* lower case, whatever the caller wrote */
+		return 0;
+	}
+	if (f->type != JOURNAL_NAME || (value[0] && !vfio_driver_ok(value)))
 		return -EINVAL;
 	memcpy(name_at(e, f), value, strlen(value) + 1);
 	return 0;
@@ -158,8 +210,8 @@ static int normalize(const struct journal_entry *e, struct journal_entry *out)
 	for (size_t i = 0; i < k->nfields; i++) {
 		const struct journal_field *f = &k->fields[i];
 		const char *name = journal_get_name(e, f);
-		int rc = f->type == JOURNAL_NAME ?
-		         (memchr(name, '\0', VFIO_NAMELEN) ? journal_set_name(out, f, name) : -EINVAL) :
+		int rc = f->type != JOURNAL_INT ?
+		         (memchr(name, '\0', string_size(f)) ? journal_set_name(out, f, name) : -EINVAL) :
 		         journal_set_int(out, f, journal_get_int(e, f));
 		if (rc < 0)
 			return rc;
@@ -297,7 +349,7 @@ static int render(const struct journal *j, char **text, size_t *len)
 		for (size_t n = 0; n < k->nfields; n++) {
 			const struct journal_field *fd = &k->fields[n];
 			fprintf(f, " %s=", fd->key);
-			if (fd->type == JOURNAL_NAME)
+			if (fd->type != JOURNAL_INT)
 				put_escaped(f, journal_get_name(e, fd));
 			else
 				fprintf(f, "%d", journal_get_int(e, fd));
@@ -338,9 +390,12 @@ static int parse_value(struct journal_entry *e, const struct journal_field *f, c
 		}
 		return 0;
 	}
-	if (unescape(name, sizeof name, text) < 0 || journal_set_name(e, f, name) < 0) {
-		errbuf_printf(why, whylen, "%s is not a kernel driver name (1 to %d of A-Z a-z 0-9 "
-		              "_ . : + -, or empty)", f->key, VFIO_NAMELEN - 1);
+	if (unescape(name, string_size(f), text) < 0 || journal_set_name(e, f, name) < 0) {
+		if (f->type == JOURNAL_MAC)
+			errbuf_printf(why, whylen, "%s is not a MAC address (aa:bb:cc:dd:ee:ff)", f->key);
+		else
+			errbuf_printf(why, whylen, "%s is not a kernel driver name (1 to %d of A-Z a-z "
+			              "0-9 _ . : + -, or empty)", f->key, VFIO_NAMELEN - 1);
 		return -EINVAL;
 	}
 	return 0;

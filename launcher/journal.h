@@ -4,10 +4,12 @@
 //   vflaunch-journal 1
 //   sriov 0000:03:00.0 numvfs=4 autoprobe=1 state=applied
 //   device 0000:03:10.6 driver=ixgbevf override= state=recorded
+//   vfnet 0000:03:10.6 mac=00:00:00:00:00:00 vlan=0 qos=0 spoofchk=1 trust=0 link=0 max_rate=0
+//         min_rate=0 state=recorded                            (one line in the file)
 // A line is KIND ADDR, then every field of that kind (its row in the kind table) and state,
 // each exactly once, in any order. Values are %XX-escaped outside [A-Za-z0-9._:+-], so no
 // value can forge a field or a line; name values must be kernel driver names (vfio_driver_ok)
-// or empty, in the file as in memory. Reading is strict and bounded (JOURNAL_MAXSIZE, regular
+// or empty, MAC values "aa:bb:cc:dd:ee:ff" in lower case, in the file as in memory. Reading is strict and bounded (JOURNAL_MAXSIZE, regular
 // files only, never through a symlink); writing honours the latch of sysfs_forbid_writes().
 #ifndef VFLAUNCH_JOURNAL_H
 #define VFLAUNCH_JOURNAL_H
@@ -20,7 +22,9 @@
 
 /* A kind of record: a row of the kind table in journal.c, which says its fields and how to
  * give it back. A new kind (VF MAC/VLAN, say) is one row, its fields and its restore. */
-enum journal_kind { JOURNAL_DEVICE, JOURNAL_SRIOV, JOURNAL_NKINDS };
+enum journal_kind { JOURNAL_DEVICE, JOURNAL_SRIOV, JOURNAL_VFNET, JOURNAL_NKINDS };
+
+#define JOURNAL_MACLEN 18        /* "aa:bb:cc:dd:ee:ff" and its NUL */
 
 /* recorded: the original is known, the change may or may not have happened (a crash);
  * applied: the change was made (written by older versions; read, and treated as recorded);
@@ -51,11 +55,18 @@ struct journal_entry {
 	char override[VFIO_NAMELEN]; /* device: original driver_override, "" none */
 	int numvfs;                  /* sriov: original sriov_numvfs */
 	int autoprobe;               /* sriov: original sriov_drivers_autoprobe, -1 unknown */
+	/* vfnet (addr is the VF; vfnet.c finds its PF and index): its admin state on the PF */
+	char mac[JOURNAL_MACLEN];    /* lower case */
+	int vlan, qos;               /* 0..4095, 0..7 */
+	int spoofchk, trust;         /* 0, 1, -1 not reported by the driver (left alone) */
+	int link;                    /* 0 auto, 1 enable, 2 disable (IFLA_VF_LINK_STATE_*) */
+	int max_rate, min_rate;      /* Mb/s, 0 no limit */
 };
 
 enum journal_field_type {
 	JOURNAL_NAME,                /* char[VFIO_NAMELEN]: a kernel driver name, or "" (none) */
-	JOURNAL_INT                  /* int, in lo..hi */
+	JOURNAL_INT,                 /* int, in lo..hi */
+	JOURNAL_MAC                  /* char[JOURNAL_MACLEN]: "aa:bb:cc:dd:ee:ff", never empty */
 };
 
 /* One field of a kind: its key (in the file and in Lua) and where its value lives. */
@@ -90,8 +101,10 @@ const char *journal_outcome_name(enum journal_outcome o); /* "restored", "unchan
 
 /* Entries field by field, for callers that build them from other data (the Lua binding).
  * journal_entry_init: kind and address (-EINVAL when either is bad), names "", optional
- * ints at lo. The setters check the value (a driver name or ""; an int in range): 0 or
- * -EINVAL, leaving the field as it was. f must be one of the kind's fields. */
+ * ints at lo. The setters check the value (a driver name or ""; a MAC address, stored in lower
+ * case; an int in range): 0 or -EINVAL, leaving the field as it was. journal_set_name and
+ * journal_get_name serve both string types (JOURNAL_NAME, JOURNAL_MAC). f must be one of the
+ * kind's fields. */
 int journal_entry_init(struct journal_entry *e, enum journal_kind kind, const char *addr);
 int journal_set_name(struct journal_entry *e, const struct journal_field *f, const char *value);
 int journal_set_int(struct journal_entry *e, const struct journal_field *f, long long value);
@@ -129,7 +142,8 @@ int journal_entry_open(const struct journal_entry *e);  /* 1 unless restored or 
 size_t journal_open_count(const struct journal *j);
 
 /* Give entry i back: run its kind's restore, which reads the state back from sysfs (device:
- * the driver link and driver_override; sriov: sriov_numvfs and sriov_drivers_autoprobe) and
+ * the driver link and driver_override; sriov: sriov_numvfs and sriov_drivers_autoprobe; vfnet:
+ * the VF's values over rtnetlink, or the simulated kernel under a tree's root: vfnet.c) and
  * compares it with the record. The entry is marked in memory only (the caller saves once):
  * restored for JOURNAL_RESTORED and JOURNAL_UNCHANGED, gone for JOURNAL_GONE; JOURNAL_FAILED
  * leaves it open, with why saying which step failed or where the device is now

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Simulated hosts: fake sysfs trees, generated from data tables, that libpci, lspci and vflaunch read.
+// A PF on a network driver gets a netdev (write_netdev: names, ifindex, speed).
 #include "simhost.h"
 
 #include <errno.h>
@@ -47,11 +48,19 @@ struct simdev {
 	const char *const *vf_drivers; /* per VF; NULL: vf_driver for all */
 };
 
+/* A device with the ACS extended capability (bridges): its two registers. */
+struct simacs {
+	const char *addr;
+	uint16_t cap, ctrl;
+};
+
 struct simhost {
 	const char *name;
 	const char *description;
 	const struct simdev *devs;
 	size_t ndevs;
+	const struct simacs *acs;     /* the devices with ACS; NULL: none has it */
+	size_t nacs;
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -108,13 +117,35 @@ static const struct simdev host_shared[] = {
 	{ "0000:04:00.0", "0000:00:02.0", 0x8086, 0x10d3, 0x020000, 0x8086, 0xa01f, 0x00, 0x00, 0, "e1000e", 12, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL },
 };
 
+/* ACS switched off. Contract (tests rely on it): QEMU's arm64 virt host booted with a device
+ * tree, where Linux 6.1 enables ACS on the root ports only after it has scanned them:
+ *   0000:00:01.0  root port, ACS capability SV TB RR CR UF, control 0 (all off), secondary bus 01
+ *   group 1       0000:01:00.0  NVMe PF (1b36:0010), nvme, sriov_totalvfs 8, sriov_numvfs 2 }
+ *                 0000:01:00.1, 0000:01:00.2  its VFs, no driver                           } one group
+ *   0000:00:02.0  root port, the same capability, control SV RR CR UF (on), secondary bus 02
+ *   0000:02:00.0  NVMe PF, nvme, 8 VFs possible, 2 enabled, each function in its own group */
+static const int acs_off_vf_groups[] = { 1, 1 };
+static const struct simdev host_acs_off[] = {
+	{ "0000:00:00.0", NULL, 0x1b36, 0x0008, 0x060000, 0x1af4, 0x1100, 0x00, 0x00, 0, NULL, NOGRP, -1, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	{ "0000:00:01.0", NULL, 0x1b36, 0x000c, 0x060400, 0x1b36, 0x0000, 0x00, 0x01, 0x01, "pcieport", 0, -1, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	{ "0000:00:02.0", NULL, 0x1b36, 0x000c, 0x060400, 0x1b36, 0x0000, 0x00, 0x01, 0x02, "pcieport", 2, -1, 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	{ "0000:01:00.0", "0000:00:01.0", 0x1b36, 0x0010, 0x010802, 0x1af4, 0x1100, 0x02, 0x00, 0, "nvme", 1, -1, 8, 2, 1, 1, 0x0010, NULL, acs_off_vf_groups, NULL },
+	{ "0000:02:00.0", "0000:00:02.0", 0x1b36, 0x0010, 0x010802, 0x1af4, 0x1100, 0x02, 0x00, 0, "nvme", 3, -1, 8, 2, 1, 1, 0x0010, NULL, NULL, NULL },
+};
+static const struct simacs acs_off_bridges[] = {
+	{ "0000:00:01.0", 0x001f, 0x0000 },
+	{ "0000:00:02.0", 0x001f, 0x001d },
+};
+
 static const struct simhost hosts[] = {
 	{ "82599", "dual-port Intel 82599 (8086:10fb), 63 VFs per port on vfio-pci, domain 0002, NUMA node 1",
-	  host_82599, N(host_82599) },
+	  host_82599, N(host_82599), NULL, 0 },
 	{ "large", "16 Mellanox ConnectX-5 PFs x 127 VFs (2032 VFs), domains 0000/0001, NUMA nodes 0/1",
-	  host_large, N(host_large) },
+	  host_large, N(host_large), NULL, 0 },
 	{ "shared-group", "one 82599 PF with 4 VFs in shared and impure IOMMU groups (viability tests)",
-	  host_shared, N(host_shared) },
+	  host_shared, N(host_shared), NULL, 0 },
+	{ "acs-off", "arm64 virt booted with a device tree: a root port with ACS off, its NVMe PF and 2 VFs in one IOMMU group",
+	  host_acs_off, N(host_acs_off), acs_off_bridges, N(acs_off_bridges) },
 };
 
 const struct simhost *simhost_find(const char *name)
@@ -174,6 +205,7 @@ void simhost_list(FILE *out)
 #define CFG_SIZE 4096 /* PCIe config space, so lspci -vv finds the SR-IOV capability */
 #define CAP_EXP 0x40  /* where our one capability (PCI Express) sits */
 #define ECAP_SRIOV 0x100
+#define ECAP_ACS 0x100    /* bridges: no SR-IOV there */
 
 /* One device to write: a table row, or a VF made from one. */
 struct node {
@@ -187,8 +219,10 @@ struct node {
 };
 
 struct build {
+	const struct simhost *host;
 	int root;                 /* fd of the tree's root */
 	int next_group;
+	int next_ifindex;         /* 1 is lo, as on a real host */
 	char (*rels)[REL_MAX];    /* each row's directory */
 };
 
@@ -270,7 +304,8 @@ static void put32(uint8_t *c, unsigned off, uint32_t v) { put16(c, off, v & 0xff
 
 /* The config space libpci reads for everything but the ids and class (which it takes from
  * the attributes, as the kernel may fix those up). */
-static void make_config(uint8_t *c, const struct node *n, unsigned vendor, unsigned device)
+static void make_config(uint8_t *c, const struct node *n, unsigned vendor, unsigned device,
+                        const struct simacs *acs)
 {
 	const struct simdev *r = n->row;
 	int vf = n->vf_index >= 0;
@@ -314,6 +349,20 @@ static void make_config(uint8_t *c, const struct node *n, unsigned vendor, unsig
 		put32(c, s + 0x1c, 0x553);              /* supported page sizes */
 		put32(c, s + 0x20, 0x1);                /* 4 KiB */
 	}
+	if (acs && !vf) {
+		put32(c, ECAP_ACS, 0x000d | 1 << 16);   /* ACS, version 1, last extended capability */
+		put16(c, ECAP_ACS + 4, acs->cap);
+		put16(c, ECAP_ACS + 6, acs->ctrl);
+	}
+}
+
+/* The host's ACS row of a device, NULL when it has none. */
+static const struct simacs *find_acs(const struct simhost *h, const char *name)
+{
+	for (size_t i = 0; h && i < h->nacs; i++)
+		if (strcmp(h->acs[i].addr, name) == 0)
+			return &h->acs[i];
+	return NULL;
 }
 
 /* Thirteen "start end flags" lines, as the kernel prints for BARs, ROM and bridge windows;
@@ -353,6 +402,60 @@ static int ensure_driver(int root, const char *drv)
 	return err;
 }
 
+/* PF network drivers and their link speed (Mb/s): a PF on one of these gets a netdev. */
+static const struct { const char *driver; int speed; } netdrivers[] = {
+	{ "ixgbe", 10000 }, { "mlx5_core", 100000 }, { "igb", 1000 }, { "e1000e", 1000 },
+	{ "i40e", 40000 }, { "ice", 100000 },
+};
+
+/* A PF's netdev, as the kernel shows it under the device: net/<ifname>/ with ifindex, address,
+ * operstate, flags and speed (what vfnet.c, hostcheck.c and netsim.c's simulated rtnetlink
+ * read; the VFs' admin state is netsim.c's, absent until set). Names are systemd's predictable PCI names,
+ * en[P<domain>]p<bus>s<slot>[f<function>] (function shown for multi-function devices, domain
+ * when not 0: the 82599 host's ports are enP2p129s0f0 and enP2p129s0f1), ifindex 2 onwards in
+ * table order, link up, a locally administered MAC made from the address. VFs on a host driver
+ * get no netdev. */
+static int write_netdev(struct build *b, const struct node *n)
+{
+	const struct simdev *r = n->row;
+	char name[48], rel[REL_MAX];
+	int speed = 0, d, err;
+
+	for (size_t i = 0; i < N(netdrivers); i++)
+		if (n->driver && strcmp(n->driver, netdrivers[i].driver) == 0)
+			speed = netdrivers[i].speed;
+	if (!speed || (r->class >> 16) != 0x02)
+		return 0;
+	if (n->addr.domain)
+		snprintf(name, sizeof name, "enP%up%us%u", n->addr.domain, n->addr.bus, n->addr.dev);
+	else
+		snprintf(name, sizeof name, "enp%us%u", n->addr.bus, n->addr.dev);
+	if ((r->header & 0x80) || n->addr.func)
+		snprintf(name + strlen(name), sizeof name - strlen(name), "f%u", n->addr.func);
+	if (strlen(name) > 15)    /* IFNAMSIZ; systemd falls back to the kernel's name then */
+		snprintf(name, sizeof name, "eth%d", b->next_ifindex - 2);
+	if (sysfs_path(rel, sizeof rel, "%s/net", n->rel) < 0)
+		return -ENAMETOOLONG;
+	if (mkdirat(b->root, rel, 0755) < 0)
+		return -errno;
+	if (sysfs_path(rel, sizeof rel, "%s/net/%s", n->rel, name) < 0)
+		return -ENAMETOOLONG;
+	if (mkdirat(b->root, rel, 0755) < 0)
+		return -errno;
+	d = openat(b->root, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -errno;
+	err = put_text(d, "ifindex", 0444, "%d\n", b->next_ifindex++);
+	if (!err) err = put_text(d, "address", 0444, "02:%02x:%02x:%02x:%02x:%02x\n",
+				 n->addr.domain & 0xff, n->addr.bus, n->addr.dev, n->addr.func, 0);
+	if (!err) err = put_text(d, "operstate", 0444, "up\n");
+	if (!err) err = put_text(d, "flags", 0644, "0x1003\n");   /* IFF_UP|BROADCAST|MULTICAST */
+	if (!err) err = put_text(d, "speed", 0444, "%d\n", speed);
+	if (!err) err = put_text(d, "mtu", 0644, "1500\n");
+	close(d);
+	return err;
+}
+
 static int write_node(struct build *b, const struct node *n)
 {
 	const struct simdev *r = n->row;
@@ -368,7 +471,7 @@ static int write_node(struct build *b, const struct node *n)
 	d = openat(b->root, n->rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
 		return -errno;
-	make_config(config, n, vendor, device);
+	make_config(config, n, vendor, device, find_acs(b->host, n->name));
 	err = put_file(d, "config", config, sizeof config, 0644);
 	if (!err) err = put_text(d, "vendor", 0444, "0x%04x\n", vendor);
 	if (!err) err = put_text(d, "device", 0444, "0x%04x\n", device);
@@ -393,6 +496,8 @@ static int write_node(struct build *b, const struct node *n)
 		if (!err) err = put_text(d, "sriov_drivers_autoprobe", 0644, "1\n");
 	}
 	close(d);
+	if (!err && !vf)
+		err = write_netdev(b, n);
 	if (err)
 		return err;
 
@@ -513,6 +618,7 @@ static int build_rows(struct build *b, const struct simhost *h)
 	    (err = put_text(b->root, "bus/pci/drivers_autoprobe", 0644, "1\n")))
 		return err;
 	b->next_group = max_group(h) + 1;
+	b->next_ifindex = 2;
 
 	for (size_t i = 0; i < h->ndevs; i++) {
 		const struct simdev *r = &h->devs[i];
@@ -549,7 +655,7 @@ static int build_rows(struct build *b, const struct simhost *h)
 
 int simhost_build(const struct simhost *host, const char *root)
 {
-	struct build b = { .root = -1 };
+	struct build b = { .host = host, .root = -1 };
 	int err;
 
 	if (!host || !root)

@@ -4,7 +4,8 @@
 // device directories nested under their bridges as in the kernel
 // (devices/pci0002:80/0002:80:02.0/0002:81:00.0), with config, vendor, device, class, numa_node,
 // driver and iommu_group links, SR-IOV attributes and physfn/virtfnN links, plus
-// bus/pci/drivers/<name>, kernel/iommu_groups/<n>/devices and bus/pci/drivers_probe.
+// bus/pci/drivers/<name>, kernel/iommu_groups/<n>/devices and bus/pci/drivers_probe, and
+// for each PF on a network driver its netdev, net/<ifname>/ (simhost.c: write_netdev).
 #ifndef VFLAUNCH_SIMHOST_H
 #define VFLAUNCH_SIMHOST_H
 

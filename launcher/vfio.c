@@ -233,7 +233,6 @@ static void rollback(const char *root, const char *addr, const struct vfio_state
 int vfio_bind_driver(const char *root, const char *addr, const char *driver, char *err,
                      size_t errlen)
 {
-	char ovr[PATH_MAX], unbind[PATH_MAX], probe[PATH_MAX], link[PATH_MAX], now[VFIO_NAMELEN];
 	struct vfio_state st;
 	int rc;
 
@@ -245,6 +244,25 @@ int vfio_bind_driver(const char *root, const char *addr, const char *driver, cha
 	}
 	if ((rc = vfio_state(root, addr, &st, err, errlen)) < 0)
 		return rc;
+	return vfio_bind_from(root, addr, driver, &st, err, errlen);
+}
+
+int vfio_bind_from(const char *root, const char *addr, const char *driver,
+                   const struct vfio_state *from, char *err, size_t errlen)
+{
+	char ovr[PATH_MAX], unbind[PATH_MAX], probe[PATH_MAX], link[PATH_MAX], now[VFIO_NAMELEN];
+	struct vfio_state st = *from;
+	int rc;
+
+	if (!vfio_addr_ok(addr))
+		return fail(err, errlen, -EINVAL, "device address", addr ? addr : "(null)");
+	/* Written into driver_override (driver; the override on a rollback) and compared: names
+	 * only, never a path or a second line, whoever read them. */
+	if (!vfio_driver_ok(driver) || (st.driver[0] && !vfio_driver_ok(st.driver)) ||
+	    (st.override[0] && !vfio_driver_ok(st.override))) {
+		errbuf_printf(err, errlen, "bind %s: a driver name is not a kernel driver name", addr);
+		return -EINVAL;
+	}
 	if (strcmp(st.driver, driver) == 0)
 		return 0;
 	devpath(ovr, sizeof ovr, root, addr, "driver_override");

@@ -39,6 +39,10 @@ int vfio_bind(const char *root, const char *addr, char *err, size_t errlen);
  * the kernel's probe bind nothing and exercise the rollback). */
 int vfio_bind_driver(const char *root, const char *addr, const char *driver, char *err,
                      size_t errlen);
+/* vfio_bind_driver from a state the caller has just read with vfio_state (and journaled):
+ * the same writes, checks and rollback (to *from), without reading the state a second time. */
+int vfio_bind_from(const char *root, const char *addr, const char *driver,
+                   const struct vfio_state *from, char *err, size_t errlen);
 
 /* Give a device back: override back to orig_override ("" clears it), unbind if bound,
  * drivers_probe (none when orig_driver is "": no driver), then read the driver link and

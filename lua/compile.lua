@@ -5,6 +5,7 @@
 local _, core = ...
 local machines = require "vflaunch.machines"
 local modules = require "vflaunch.modules"
+local netid = require "vflaunch.netid"
 local render = require "vflaunch.render"
 local topology = require "vflaunch.topology"
 local util = require "vflaunch.util"
@@ -31,9 +32,15 @@ end
 -- Finalize and validate a machine: (profile, errors). Errors are { where=, element=, message= }.
 -- machines.profile first: it re-checks every machine field the script may have changed since
 -- vf.machine{} (and raises with all of them), so nothing below reads an unchecked value.
-function M.check(m, inventory)
+-- name: the launch's (for mac = "auto"); default as a launch from a script "guest.lua" would.
+function M.check(m, inventory, name)
   local profile = machines.profile(m)
   local errors = topology.finalize(m, profile)
+  -- mac = "auto" stands for a MAC from the launch's name and the device's id, both known now.
+  name = name or M.launch_name(m, "guest")
+  for _, e in ipairs(m:devices()) do
+    if rawget(e, "mac") == "auto" then rawset(e, "mac", netid.auto_mac(name, e.id)) end
+  end
   validate.check(m, profile, inventory, errors)
   return profile, errors
 end
@@ -54,7 +61,8 @@ end
 
 -- The plan of machine m: raises with every problem at once.
 function M.machine(ctx, m, script)
-  local profile, errors = M.check(m, ctx:host())
+  local name = M.launch_name(m, script)
+  local profile, errors = M.check(m, ctx:host(), name)
   if #errors > 0 then
     local lines = {}
     for line in validate.format(errors):gmatch("[^\n]+") do lines[#lines + 1] = line end
@@ -62,7 +70,6 @@ function M.machine(ctx, m, script)
     util.fail(table.concat(lines, "\n"))
   end
   local qemu = pick_qemu(m, profile, ctx.opts)
-  local name = M.launch_name(m, script)
   -- QEMU's -name carries the launch's name, unless the script gave its own in args.
   local own_name = false
   for _, a in ipairs(m.args) do own_name = own_name or a == "-name" end

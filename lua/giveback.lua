@@ -13,9 +13,9 @@ local util = require "vflaunch.util"
 
 local M = {}
 
--- Kinds in the order they are given back: a device goes back to its driver while its VF
--- still exists; a PF's count comes last.
-local ORDER = { device = 1, sriov = 2 }
+-- Kinds in the order they are given back: a device goes back to its driver and a VF to its
+-- identity (MAC, VLAN...) while the VF still exists; a PF's count comes last.
+local ORDER = { device = 1, vfnet = 1.5, sriov = 2 }
 
 local function open(e)
   return e.state ~= "restored" and e.state ~= "gone"
@@ -70,6 +70,7 @@ end
 function M.run(ctx, j, first, except, only)
   if not j then -- nothing was ever journaled
     return { ok = true, restored = 0, unchanged = 0, gone = 0, devices = 0, counts = 0,
+      identities = 0,
       failures = {}, kept = {}, path = "none" }
   end
   local entries, order = j:entries(), {}
@@ -82,7 +83,7 @@ function M.run(ctx, j, first, except, only)
     return a > b -- newest first
   end)
   local report = { restored = 0, unchanged = 0, gone = 0, failures = {}, kept = {},
-    path = j:path(), devices = 0, counts = 0 }
+    path = j:path(), devices = 0, counts = 0, identities = 0 }
   -- A give-back runs to its end and is saved: a signal now waits for it.
   local held = core.sys.hold_signals(true)
   for _, i in ipairs(order) do
@@ -102,8 +103,9 @@ function M.run(ctx, j, first, except, only)
     else
       report[outcome] = report[outcome] + 1
       if outcome == "restored" then
-        if e.kind == "sriov" then report.counts = report.counts + 1 else
-          report.devices = report.devices + 1 end
+        if e.kind == "sriov" then report.counts = report.counts + 1
+        elseif e.kind == "vfnet" then report.identities = report.identities + 1
+        else report.devices = report.devices + 1 end
       end
       ctx:info("%s %s: %s", e.kind, e.addr, outcome)
     end
@@ -127,6 +129,10 @@ function M.summary(r)
   if r.devices > 0 then
     parts[#parts + 1] = util.plural(r.devices, "device") .. " back on " ..
       (r.devices == 1 and "its driver" or "their drivers")
+  end
+  if (r.identities or 0) > 0 then
+    parts[#parts + 1] = util.plural(r.identities, "VF identity", "VF identities") ..
+      " (MAC, VLAN...) back"
   end
   if r.counts > 0 then parts[#parts + 1] = util.plural(r.counts, "VF count") .. " back" end
   if r.unchanged > 0 then parts[#parts + 1] = r.unchanged .. " already as before" end

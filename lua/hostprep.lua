@@ -3,9 +3,11 @@
 -- each original driver journaled first. A failure anywhere raises; the run's failure path
 -- (context.lua) gives back everything the journal records.
 local _, core = ...
+local acs = require "vflaunch.acs"
 local giveback = require "vflaunch.giveback"
 local launches = require "vflaunch.launches"
 local machines = require "vflaunch.machines"
+local netid = require "vflaunch.netid"
 local topology = require "vflaunch.topology"
 local util = require "vflaunch.util"
 
@@ -75,22 +77,25 @@ local function check_group(ctx, e, g, in_plan, to_bind, problem)
   if not members then
     return problem("%s: %s: IOMMU group %d: %s", e.where, label(e), g, err)
   end
-  local blockers = {}
+  local blockers, addrs = {}, { e.host }
   for _, mem in ipairs(members) do
     if not in_plan[mem.addr] and not mem.viable then
       if ctx.opts.bind_group then
         to_bind[#to_bind + 1] = mem.addr
       else
         blockers[#blockers + 1] = string.format("%s (%s)", mem.addr, mem.driver or "no driver")
+        addrs[#addrs + 1] = mem.addr
       end
     end
   end
   if #blockers > 0 then
+    -- A bridge above with ACS switched off is why such a group can be shared: say so.
+    local why = acs.explain(ctx, addrs)
     problem("%s: %s: IOMMU group %d of %s is not viable: %s %s on a host driver; every " ..
       "member must be on vfio-pci, pci-stub or no driver. Bind the whole group with " ..
-      "--bind-group (or bind_group = true in the machine), or leave %s out",
+      "--bind-group (or bind_group = true in the machine), or leave %s out%s",
       e.where, label(e), g, e.host, table.concat(blockers, ", "),
-      #blockers == 1 and "is" or "are", e.host)
+      #blockers == 1 and "is" or "are", e.host, why and ". " .. why or "")
   end
 end
 
@@ -202,6 +207,7 @@ local function check(ctx, m)
   local problems = {}
   local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
   local to_bind, groups = M.check_devices(ctx, m:devices(), problem)
+  netid.check(ctx, m:devices(), problem)
   check_memlock(ctx, m, #m:devices(), problem)
   return to_bind, groups, problems
 end
@@ -222,6 +228,7 @@ function M.prepare(ctx, plan, record)
   local to_bind, groups, problems = check(ctx, plan.machine)
   if #problems > 0 then util.fail(table.concat(problems, "\n"), util.EXIT.HOST) end
   launches.adopt(ctx, plan, record)
+  netid.apply(ctx, plan.machine:devices()) -- on the PF, while the VF is still the host's
   M.bind(ctx, to_bind, groups)
 end
 
@@ -236,8 +243,9 @@ function M.bind(ctx, to_bind, groups)
       entries[i] = { kind = "device", addr = addr, driver = st.driver, override = st.override }
     end
     launches.record_changes(ctx, entries) -- every original is on disk before the first write
-    for _, addr in ipairs(to_bind) do
-      local ok, err = vfio.bind(ctx.roots.sys, addr, bind_driver(addr))
+    for i, addr in ipairs(to_bind) do
+      -- From the state just journaled: bind does not read the device a second time.
+      local ok, err = vfio.bind(ctx.roots.sys, addr, bind_driver(addr), entries[i])
       if not ok then
         util.fail(string.format("cannot bind %s to vfio-pci: %s", addr, err), util.EXIT.HOST)
       end

@@ -16,7 +16,7 @@ M.MAX_SWITCH_PORTS = 32 -- downstream ports on one switch's bus
 M.MAX_PER_PORT = 8 -- functions 0-7 of device 0 behind a port; vfio hides ARI
 
 local PLACE_OPTS = { strategy = true, ports_per_switch = true, per_port = true,
-  spare_ports = true }
+  spare_ports = true, net = true }
 local STRATEGIES = { flat = true, switch = true, dense = true }
 M.STRATEGIES = { "flat", "switch", "dense" }
 
@@ -235,10 +235,30 @@ function M.place(m, devs, opts)
 
   local plan = { strategy = strategy, needs = need, devices = {}, ports = {}, spares = {},
     root_ports = {}, switches = {}, where = util.where() }
+  -- net: the VF identity of each device, a table for all or function(dev, i) -> table or nil.
+  local net = opts.net
+  if net ~= nil and type(net) ~= "table" and type(net) ~= "function" then
+    util.usage("place: net must be a table of VF identity keys (mac, vlan, ...) for every " ..
+      "device, or a function(dev, i) returning one per device, not " .. util.show(net))
+  end
   local function put(port, list)
     local out = #list == 1 and { port:add(list[1]) } or port:functions(list)
     plan.ports[#plan.ports + 1] = port
-    table.move(out, 1, #out, #plan.devices + 1, plan.devices)
+    for _, e in ipairs(out) do
+      local i = #plan.devices + 1
+      plan.devices[i] = e
+      local values = net
+      if type(net) == "function" then
+        values = net(devs[i], i)
+        if values ~= nil and type(values) ~= "table" then
+          util.usage(string.format("place: net(dev, %d) returned %s; it returns a table of " ..
+            "VF identity keys, or nil for none", i, util.show(values)))
+        end
+      end
+      if values ~= nil then
+        topology.set_identity(e, values, string.format("place: net of devices[%d]", i))
+      end
+    end
   end
 
   if strategy == "flat" or strategy == "dense" then

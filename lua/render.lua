@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- A finalized machine as QEMU's argv, a pastable shell command, a tree picture, and JSON.
 local machines = require "vflaunch.machines"
+local netid = require "vflaunch.netid"
 local topology = require "vflaunch.topology"
 local json = require "vflaunch.json"
 local util = require "vflaunch.util"
@@ -25,19 +26,21 @@ local function add(p, k, v)
   if v ~= nil then p[#p + 1] = k .. "=" .. M.qemu_escape(v) end
 end
 
+-- The fields are read raw: they are plain fields of the element (finalize checked them), and
+-- most are nil, which would ask the element's __index for methods and views on each.
 function M.device_value(e, model)
-  local p = { model or e.model }
   local rec = P(e)
-  if rec.kind == "device" and not model then add(p, "host", e.host) end
-  add(p, "id", e.id)
+  local p = { model or rec.model }
+  if rec.kind == "device" and not model then add(p, "host", rawget(e, "host")) end
+  add(p, "id", rawget(e, "id"))
   add(p, "bus", topology.bus_name(rec.parent))
-  add(p, "addr", addr_text(e.addr))
+  add(p, "addr", addr_text(rawget(e, "addr")))
   if rec.multifunction then add(p, "multifunction", "on") end
-  add(p, "chassis", e.chassis)
-  add(p, "slot", e.slot)
-  add(p, "io-reserve", e.io_reserve)
-  add(p, "bus-reserve", e.bus_reserve)
-  add(p, "rombar", e.rombar)
+  add(p, "chassis", rawget(e, "chassis"))
+  add(p, "slot", rawget(e, "slot"))
+  add(p, "io-reserve", rawget(e, "io_reserve"))
+  add(p, "bus-reserve", rawget(e, "bus_reserve"))
+  add(p, "rombar", rawget(e, "rombar"))
   return table.concat(p, ",")
 end
 
@@ -89,7 +92,8 @@ function M.argv(m, qemu, device_value)
   opt("-initrd", m.initrd)
   opt("-append", m.append)
   for _, e in ipairs(M.walk(m)) do
-    opt("-device", e.kind == "device" and device_value and device_value(e) or M.device_value(e))
+    opt("-device", device_value and P(e).kind == "device" and device_value(e) or
+      M.device_value(e))
   end
   for _, x in ipairs(m.args) do a[#a + 1] = x end
   -- virt's default NIC would take root slot 01 before the plan's port there (machines.virt_nic).
@@ -136,8 +140,10 @@ function M.guest_bus(e)
   return P(e).parent.number
 end
 
--- Guest-visible facts of each passthrough device, for JSON and rehearsal.
-function M.device_facts(m)
+-- Guest-visible facts of each passthrough device, for JSON and rehearsal. names = false: each
+-- device's name is null (names come from pci.ids, which costs more to load than the rest of a
+-- launch; a launch keeps its plan for programs, and shows no name).
+function M.device_facts(m, names)
   local out = {}
   for _, e in ipairs(M.walk(m)) do
     local rec = P(e)
@@ -147,7 +153,8 @@ function M.device_facts(m)
         id = e.id, host = e.host, bus = topology.bus_name(rec.parent), addr = addr_text(e.addr),
         guest_bus = rec.parent.number, guest_address = "0000:" .. guest_address(e),
         port = port and port.id or json.null,
-        name = rec.hostdev and rec.hostdev:describe() or json.null,
+        name = names ~= false and rec.hostdev and rec.hostdev:describe() or json.null,
+        net = netid.of(e) or json.null, -- the VF identity a launch sets
       }
     end
   end
@@ -173,8 +180,10 @@ end
 local function element_line(e)
   local a, rec = guest_address(e), P(e)
   if rec.kind == "device" then
-    return string.format("%s %s %s%s", a, e.id, e.host,
-      rec.hostdev and ("  " .. rec.hostdev:describe()) or "")
+    local id = netid.of(e)
+    return string.format("%s %s %s%s%s", a, e.id, e.host,
+      rec.hostdev and ("  " .. rec.hostdev:describe()) or "",
+      id and ("  [" .. netid.describe(id) .. "]") or "")
   end
   local s = string.format("%s %s %s", a, rec.model, e.id)
   if e.chassis then s = s .. string.format(" chassis %d slot %d", e.chassis, e.slot) end
@@ -213,12 +222,12 @@ function M.ports(m)
   return ports
 end
 
--- The plan as one JSON object.
-function M.json(m, argv)
+-- The plan as one JSON object (names: see device_facts).
+function M.json(m, argv, names)
   return json.encode({
     machine = { type = m.type, qemu = argv[1], memory = machines.memory_bytes(m) },
     argv = argv,
-    devices = M.device_facts(m),
+    devices = M.device_facts(m, names),
     ports = M.ports(m),
     buses = { used = P(m).buses_used, available = P(m).profile.bus_limit },
     root_slots = { used = M.root_slots_used(m), available = #P(m).profile.root_slots },

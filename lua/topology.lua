@@ -7,6 +7,7 @@
 -- lives in private records that scripts cannot reach: a broken link would crash finalize or
 -- render. render, validate and plan reach them through M.private().
 local machines = require "vflaunch.machines"
+local netid = require "vflaunch.netid"
 local util = require "vflaunch.util"
 
 local M = {}
@@ -194,7 +195,7 @@ end
 
 local FIELDS = {
   device = { { "id", check_id }, { "addr", check_addr }, { "host", check_host },
-    { "rombar", int_field("rombar", 0, 1) } },
+    { "rombar", int_field("rombar", 0, 1) } }, -- and VF identity's, below
   ["root-port"] = { { "id", check_id }, { "addr", check_addr },
     { "chassis", int_field("chassis", 0, 255) }, { "slot", int_field("slot", 0, 8191) },
     { "io_reserve", root_port_only("io_reserve", check_io_reserve) },
@@ -203,6 +204,8 @@ local FIELDS = {
   ["downstream-port"] = { { "id", check_id }, { "addr", check_addr },
     { "chassis", int_field("chassis", 0, 255) }, { "slot", int_field("slot", 0, 8191) } },
 }
+
+for _, f in ipairs(netid.FIELDS) do table.insert(FIELDS.device, f) end
 
 local FIELD_SET = {}
 for kind, list in pairs(FIELDS) do
@@ -265,11 +268,14 @@ local function new_element(call, bus, kind, model, values, mt)
   local rec = { kind = kind, model = model, where = util.where(), machine = bus.machine,
     parent = bus, checked = {} }
   private[e] = rec
+  local checked = rec.checked
   for _, f in ipairs(FIELDS[kind]) do
     local ok, v = f[2](values[f[1]], rec)
     if not ok then util.usage(call .. ": " .. v) end
-    rawset(e, f[1], v)
-    rec.checked[f[1]] = copy(v)
+    if v ~= nil then -- most fields of most elements are left out: nothing to keep
+      rawset(e, f[1], v)
+      checked[f[1]] = type(v) == "table" and copy(v) or v
+    end
   end
   bus.children[#bus.children + 1] = e
   mrec.elements[#mrec.elements + 1] = e
@@ -280,13 +286,42 @@ end
 -- Devices
 
 local DEVICE_OPTS = { id = true, addr = true, rombar = true }
+for k in pairs(netid.KEY_SET) do DEVICE_OPTS[k] = true end
 
 local function add_device(call, bus, dev, opts, addr)
-  local e, rec = new_element(call, bus, "device", "vfio-pci", { host = dev, id = opts.id,
-    addr = addr or opts.addr, rombar = opts.rombar }, DeviceMT)
+  local values = { host = dev, id = opts.id, addr = addr or opts.addr, rombar = opts.rombar }
+  for k in pairs(netid.KEY_SET) do values[k] = opts[k] end
+  local e, rec = new_element(call, bus, "device", "vfio-pci", values, DeviceMT)
   if type(dev) == "table" then rec.hostdev = dev end
   return e, rec
 end
+
+-- The options of function i of n in functions{...}: a VF identity key's value is one value
+-- for every function, or a list of one per function (mac = {"52:54:00:..", ...}). any_net:
+-- whether opts has a VF identity key at all (most calls have none).
+local function function_opts(call, opts, i, n, any_net)
+  local out = { id = opts.ids and opts.ids[i] }
+  if not any_net then return out end
+  for k in pairs(netid.KEY_SET) do
+    local v = opts[k]
+    if type(v) == "table" then
+      local count, bad = util.list_length(v, k)
+      if not count then util.usage(call .. ": " .. bad) end
+      if count ~= n then
+        util.usage(string.format("%s: %s lists %d values for %d devices; give one value " ..
+          "for all, or one per device", call, k, count, n))
+      end
+      v = v[i]
+    end
+    out[k] = v
+  end
+  return out
+end
+
+local FUNCTIONS_OPTS = { ids = true, slot = true }
+for k in pairs(netid.KEY_SET) do FUNCTIONS_OPTS[k] = true end
+local FUNCTIONS_OPTS_PORT = copy(FUNCTIONS_OPTS)
+FUNCTIONS_OPTS_PORT.slot = nil
 
 -- Up to 8 devices as the functions of one slot: behind a port always device 0; on pcie.0 the
 -- slot given, or one assigned at finalize to all of them together.
@@ -295,7 +330,7 @@ local function add_functions(call, bus, devs, opts, behind_port)
     util.usage(call .. ": behind a port the functions are always those of device 0 " ..
       "(00.0-00.7); leave slot out")
   end
-  opts = util.check_keys(call, opts, behind_port and { ids = true } or { ids = true, slot = true })
+  opts = util.check_keys(call, opts, behind_port and FUNCTIONS_OPTS_PORT or FUNCTIONS_OPTS)
   local n, why = util.list_length(devs, "devices")
   if not n then util.usage(call .. ": " .. why) end
   if n < 1 or n > 8 then
@@ -321,10 +356,12 @@ local function add_functions(call, bus, devs, opts, behind_port)
     end
     slot = s
   end
+  local any_net = false
+  for k in pairs(netid.KEY_SET) do any_net = any_net or opts[k] ~= nil end
   local out, group = {}, {} -- group: the functions share one slot, assigned or not
   for i = 1, n do
     local addr = (behind_port or slot) and { slot = behind_port and 0 or slot, func = i - 1 }
-    local e, rec = add_device(call, bus, devs[i], { id = ids and ids[i] }, addr)
+    local e, rec = add_device(call, bus, devs[i], function_opts(call, opts, i, n, any_net), addr)
     if not addr then rec.auto = { func = i - 1, group = group } end
     out[i] = e
   end
@@ -483,6 +520,19 @@ end
 ---------------------------------------------------------------------------------------------
 -- For the planner: a root port whose root-bus slot finalize assigns, shared by its group.
 
+-- For the planner: VF identity values of a device it made (m:place's net option), checked as
+-- they would be at creation; errors name `call`.
+function M.set_identity(e, values, call)
+  local rec = private[e]
+  values = util.check_keys(call, values, netid.KEY_SET)
+  for _, f in ipairs(netid.FIELDS) do
+    local ok, v = f[2](values[f[1]], rec)
+    if not ok then util.usage(call .. ": " .. v) end
+    rawset(e, f[1], v)
+    rec.checked[f[1]] = v
+  end
+end
+
 function M.pack(e, func, group)
   private[e].auto = { func = func, group = group }
 end
@@ -493,12 +543,20 @@ end
 
 -- A field a script changed after creation to something invalid is reported at the line that
 -- made the element, and the value checked then is put back, so that what follows still works.
+-- A checker is a function of the value and of what the record fixes at creation (kind, model,
+-- parent), and what it returns it accepts again as it is: a field still nil, or still the
+-- string kept at its check, passes again without a second check (most fields of most elements
+-- are nil). Anything else is checked again: a table (addr) can have changed inside, and a
+-- number compares equal to the float of itself, which no integer field takes.
 local function recheck(m, errors)
   for _, e in ipairs(private[m].elements) do
     local rec = private[e]
+    local checked = rec.checked
     for _, f in ipairs(FIELDS[rec.kind]) do
       local name = f[1]
-      local ok, v = f[2](rawget(e, name), rec)
+      local v = rawget(e, name)
+      local ok = v == nil and checked[name] == nil or type(v) == "string" and v == checked[name]
+      if not ok then ok, v = f[2](v, rec) end
       if ok then
         rawset(e, name, v)
       else

@@ -2,6 +2,7 @@
 -- PCIe rules a plan must keep before anything touches the host: each broken rule is reported
 -- with the element, the script line that created it, and the way to fix it.
 local parse_address = require("vflaunch.inventory").parse_address
+local netid = require "vflaunch.netid"
 local topology = require "vflaunch.topology"
 
 local M = {}
@@ -105,6 +106,32 @@ local function check_hosts(m, inventory, errors)
   end
 end
 
+-- VF identity: only for network VFs, each MAC once in the guest, a minimum under the maximum.
+-- (What needs the PF's driver and link, and the MACs of other guests: hostprep, at launch.)
+local function check_identity(m, inventory, errors)
+  local macs = {}
+  for _, e in ipairs(m:devices()) do
+    local id = netid.of(e)
+    local d = P(e).hostdev
+    if id and d then
+      local why = netid.not_network_vf(inventory.root, d)
+      if why then problem(errors, e, "%s", why) end
+    end
+    if id and id.mac then
+      local first = macs[id.mac]
+      if first then
+        problem(errors, e, "mac %s is already taken by %s (%s); each device of a guest needs its own " ..
+          "MAC (mac = \"auto\" gives each a stable one)", id.mac, topology.describe(first),
+          P(first).where)
+      end
+      macs[id.mac] = first or e
+    end
+    if id and id.min_rate and id.max_rate and id.max_rate > 0 and id.min_rate > id.max_rate then
+      problem(errors, e, "min_rate %d Mb/s is above max_rate %d Mb/s", id.min_rate, id.max_rate)
+    end
+  end
+end
+
 local function check_budget(m, profile, errors)
   local buses_used = P(m).buses_used
   if buses_used > profile.bus_limit then
@@ -152,6 +179,7 @@ function M.check(m, profile, inventory, errors)
   check_bus(P(m).root, profile, errors)
   check_chassis(m, errors)
   check_hosts(m, inventory, errors)
+  check_identity(m, inventory, errors)
   check_budget(m, profile, errors)
   check_msi(m, profile, errors)
   return errors

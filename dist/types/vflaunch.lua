@@ -134,21 +134,38 @@ function Machine:root_port(opts) end
 
 ---A passthrough device on pcie.0.
 ---@param dev vflaunch.DeviceRef
----@param opts? {id?: string, addr?: vflaunch.GuestAddr, rombar?: integer}
+---@param opts? vflaunch.DeviceOptions
 ---@return vflaunch.Element
 function Machine:add(dev, opts) end
 
 ---Up to 8 devices as functions of one pcie.0 slot.
 ---@param devs vflaunch.DeviceRef[]
----@param opts? {ids?: string[], slot?: integer|string}
+---@param opts? {ids?: string[], slot?: integer|string, mac?: string|string[], vlan?: integer|integer[], qos?: integer|integer[], trust?: boolean|boolean[], spoofchk?: boolean|boolean[], link?: string|string[], max_rate?: integer|integer[], min_rate?: integer|integer[]}
 ---@return vflaunch.Element[]
 function Machine:functions(devs, opts) end
+
+---VF identity (doc/lua-api.md, "VF identity"): set on the PF before the VF is bound.
+---@class vflaunch.Identity
+---@field mac? string "52:54:00:12:34:56", or "auto"
+---@field vlan? integer 0-4094
+---@field qos? integer 0-7
+---@field trust? boolean
+---@field spoofchk? boolean
+---@field link? "auto"|"enable"|"disable"
+---@field max_rate? integer Mb/s, 0 none
+---@field min_rate? integer Mb/s, 0 none
+
+---@class vflaunch.DeviceOptions: vflaunch.Identity
+---@field id? string
+---@field addr? vflaunch.GuestAddr
+---@field rombar? integer
 
 ---@class vflaunch.PlaceOptions
 ---@field strategy "flat"|"switch"|"dense"
 ---@field ports_per_switch? integer "switch": 1-32, default 32
 ---@field per_port? integer "dense": 1-8, default 8
 ---@field spare_ports? integer empty hot-plug ports after the devices, default 0
+---@field net? vflaunch.Identity|fun(dev: vflaunch.DeviceRef, i: integer): vflaunch.Identity?
 
 ---Place devices with the planner (doc/lua-api.md, "Placing devices with the planner").
 ---@param devs vflaunch.DeviceRef[]
@@ -179,6 +196,7 @@ function Machine:devices() end
 ---@field addr? vflaunch.GuestAddr
 ---@field host? vflaunch.Address a device's
 ---@field rombar? integer a device's
+---@field mac? string a device's VF identity (and vlan, qos, trust, spoofchk, link, max_rate, min_rate)
 ---@field multifunction? boolean
 ---@field machine vflaunch.Machine
 
@@ -192,13 +210,13 @@ local Port = {}
 
 ---The device behind this port, at 00.0.
 ---@param dev vflaunch.DeviceRef
----@param opts? {id?: string, rombar?: integer}
+---@param opts? vflaunch.DeviceOptions
 ---@return vflaunch.Element
 function Port:add(dev, opts) end
 
 ---Up to 8 devices behind this port, as functions 00.0-00.7.
 ---@param devs vflaunch.DeviceRef[]
----@param opts? {ids?: string[]}
+---@param opts? {ids?: string[], mac?: string|string[], vlan?: integer|integer[], qos?: integer|integer[], trust?: boolean|boolean[], spoofchk?: boolean|boolean[], link?: string|string[], max_rate?: integer|integer[], min_rate?: integer|integer[]}
 ---@return vflaunch.Element[]
 function Port:functions(devs, opts) end
 

@@ -57,7 +57,7 @@ end
 function M.run(plan, ctx)
   qemu.check(plan) -- QEMU runs and knows the machine type, before anything on the host changes
   local record = launches.claim(ctx, plan.name, { qmp = plan.qmp, qemu = plan.qemu })
-  local ok, err = fs.write(record.dir .. "/plan.json", json.document(plan))
+  local ok, err = fs.write(record.dir .. "/plan.json", json.document(plan, false))
   if not ok then util.fail("cannot keep the plan: " .. err, util.EXIT.HOST) end
   hostprep.prepare(ctx, plan, record)
   if ctx.opts.supervise then return supervise(plan, ctx, record) end

@@ -6,6 +6,7 @@
 local _, core = ...
 local json = require "vflaunch.json"
 local launches = require "vflaunch.launches"
+local netid = require "vflaunch.netid"
 local util = require "vflaunch.util"
 
 local sys = core.sys
@@ -31,7 +32,8 @@ local function devices(r)
   for _, d in ipairs(plan and plan.devices or {}) do
     if type(d.host) == "string" then
       seen[d.host] = true
-      out[#out + 1] = { host = d.host, guest = d.guest_address, id = d.id }
+      out[#out + 1] = { host = d.host, guest = d.guest_address, id = d.id,
+        net = type(d.net) == "table" and d.net or nil }
     end
   end
   for _, a in ipairs(r:devices()) do
@@ -69,8 +71,8 @@ local function text(list, free)
       tostring(l.pid or "-"), clock(l.uptime_s), #l.devices,
       l.journal ~= json.null and l.journal or "-")
     for _, d in ipairs(l.devices) do
-      lines[#lines + 1] = string.format("  %s -> %s%s", d.host, d.guest or "(in no guest)",
-        d.id and ("  " .. d.id) or "")
+      lines[#lines + 1] = string.format("  %s -> %s%s%s", d.host, d.guest or "(in no guest)",
+        d.id and ("  " .. d.id) or "", d.net and ("  [" .. netid.describe(d.net) .. "]") or "")
     end
     if l.state == "gone" then
       lines[#lines + 1] = string.format("  its process has ended; %s still applied: " ..

@@ -41,7 +41,7 @@ for s in scripts/*.lua; do
 	done
 done
 # list, on each simulated host: the inventory read through libpci of each architecture.
-for h in 82599 large shared-group; do
+for h in 82599 large shared-group acs-off; do
 	for a in "" --json; do
 		"$native" list $a --simulate="$h" >"$tmp/n.out" 2>&1
 		"$user" list $a --simulate="$h" >"$tmp/a.out" 2>&1

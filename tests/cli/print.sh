@@ -97,5 +97,5 @@ jq -e 'all(.[]; (.vendor | test("^0x[0-9a-f]{4}$")) and (.device | test("^0x[0-9
 	(.class | test("^0x[0-9a-f]{6}$")))' "$tmp/out" >/dev/null && ok || bad "list --json: an id not 0xHEX"
 "$vf" list --simulate=82599 >"$tmp/list.txt" 2>/dev/null
 jq -r '.[] | "\(.address)  \(.vendor[2:]):\(.device[2:])"' "$tmp/out" >"$tmp/ids.json.txt"
-cut -c1-23 "$tmp/list.txt" | tail -n +2 >"$tmp/ids.txt"
+grep -v "^ " "$tmp/list.txt" | cut -c1-23 | tail -n +2 >"$tmp/ids.txt"  # device lines only
 check "list: --json ids are the text's" cmp -s "$tmp/ids.txt" "$tmp/ids.json.txt"

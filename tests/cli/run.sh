@@ -45,7 +45,7 @@ VFLAUNCH=$vf MKSIMHOST=$mksimhost FK_SO=$fakekernel
 is_json() { jq -e . "$1" >/dev/null 2>&1 && [ "$(jq -s length "$1" 2>/dev/null)" = 1 ]; }
 
 cd "$top" || exit 1
-for part in usage script modules print host launches signals kernel hotplug dist; do
+for part in usage script modules print host acs launches signals kernel netid hotplug dist; do
 	. "$dir/$part.sh"
 done
 

@@ -24,7 +24,10 @@ static int same_entry(const struct journal_entry *a, const struct journal_entry 
 {
 	return a->kind == b->kind && a->state == b->state && !strcmp(a->addr, b->addr) &&
 	       !strcmp(a->driver, b->driver) && !strcmp(a->override, b->override) &&
-	       a->numvfs == b->numvfs && a->autoprobe == b->autoprobe;
+	       a->numvfs == b->numvfs && a->autoprobe == b->autoprobe && !strcmp(a->mac, b->mac) &&
+	       a->vlan == b->vlan && a->qos == b->qos && a->spoofchk == b->spoofchk &&
+	       a->trust == b->trust && a->link == b->link && a->max_rate == b->max_rate &&
+	       a->min_rate == b->min_rate;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,13 +50,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < j.count; i++) {
 		const struct journal_entry *e = &j.entries[i];
 		fuzz_check(vfio_addr_ok(e->addr), "accepted a non-canonical address");
-		fuzz_check(e->kind == JOURNAL_DEVICE || e->kind == JOURNAL_SRIOV, "accepted an unknown kind");
+		fuzz_check(e->kind == JOURNAL_DEVICE || e->kind == JOURNAL_SRIOV || e->kind == JOURNAL_VFNET,
+		           "accepted an unknown kind");
 		fuzz_check((unsigned)e->state < JOURNAL_NSTATES, "accepted an unknown state");
 		fuzz_check(memchr(e->driver, '\0', sizeof e->driver) && memchr(e->override, '\0', sizeof e->override),
 		      "unterminated name");
 		if (e->kind == JOURNAL_SRIOV)
 			fuzz_check(e->numvfs >= 0 && e->numvfs <= 65535 && e->autoprobe >= -1 && e->autoprobe <= 1,
 			      "accepted an SR-IOV value out of range");
+		if (e->kind == JOURNAL_VFNET)
+			fuzz_check(strlen(e->mac) == 17 && e->vlan >= 0 && e->vlan <= 4095 && e->qos >= 0 &&
+			           e->qos <= 7 && e->link >= 0 && e->link <= 2 && e->max_rate >= 0 &&
+			           e->min_rate >= 0, "accepted a vfnet value out of range");
 		for (size_t m = 0; m < i; m++)
 			fuzz_check(j.entries[m].kind != e->kind || strcmp(j.entries[m].addr, e->addr),
 			      "accepted one device twice");

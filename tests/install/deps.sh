@@ -52,4 +52,7 @@ owns /usr/bin/time BENCH_PKGS; owns dpdk-devbind.py BENCH_PKGS
 owns aarch64-linux-gnu-gcc ARM64_PKGS; owns qemu-aarch64 ARM64_PKGS
 owns /usr/lib/aarch64-linux-gnu/pkgconfig/lua5.4.pc ARM64_PKGS
 owns /usr/lib/aarch64-linux-gnu/pkgconfig/libpci.pc ARM64_PKGS
+owns /usr/lib/aarch64-linux-gnu/pkgconfig/libmnl.pc ARM64_PKGS
 owns /usr/lib/aarch64-linux-gnu/pkgconfig/lua5.4-cjson.pc ARM64_PKGS
+owns /usr/share/qemu-efi-aarch64/QEMU_EFI.fd VM_ARM64_PKGS; owns readelf VM_ARM64_PKGS
+owns qemu-aarch64 VM_ARM64_PKGS

@@ -92,7 +92,7 @@ got=$(comp "$bin" list -- | tr '\n' ' ')
 case $got in *--json*--simulate=*--vfs*) ok ;; *) bad "complete 'list --': $got" ;; esac
 case $got in *--dry-run*|*--include*) bad "complete 'list --': run's options: $got" ;; *) ok ;; esac
 got=$(comp "$bin" --simulate = "" | tr '\n' ' ')
-[ "$got" = "82599 help large shared-group " ] && ok || bad "complete '--simulate=': $got"
+[ "$got" = "82599 acs-off help large shared-group " ] && ok || bad "complete '--simulate=': $got"
 [ "$(comp "$bin" --simulate = la)" = large ] && ok || bad "complete '--simulate=la': $(comp "$bin" --simulate = la)"
 [ "$(comp "$bin" -I si)" = site ] && ok || bad "complete '-I si': $(comp "$bin" -I si)"
 [ "$(comp "$bin" -n b)" = big.lua ] && ok || bad "complete '-n b': $(comp "$bin" -n b)"

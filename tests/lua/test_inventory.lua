@@ -95,6 +95,17 @@ function T.test_is_bridge()
   assert(msg:find("host device 0002:80:02.0 is a bridge, not an endpoint", 1, true), msg)
 end
 
+-- A fact read for another device's sake reaches that device too: a VF's physfn check reads its
+-- PF's SR-IOV counts in C, and the PF's table once kept sriov_totalvfs nil after that.
+function T.test_facts_read_for_another()
+  local vf = require "vflaunch"
+  local v = vf.host:get("0002:81:10.0")
+  t.eq(v:is_bridge(), false, "VF")
+  local pf = vf.host:get("0002:81:00.0")
+  t.eq(pf.sriov_totalvfs, 63, "the PF's sriov_totalvfs after its VF's physfn was checked")
+  t.eq(pf.sriov_numvfs, 63, "and its sriov_numvfs")
+end
+
 -- Facts are read when first asked for, and pairs() still sees every one.
 function T.test_facts_on_demand()
   local vf = require "vflaunch"

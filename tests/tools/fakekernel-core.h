@@ -227,7 +227,7 @@ static void fkc_vfs(const struct fk_kernel *k, const char *pf, long cur, long n)
 /* Effects, as the kernel's store methods have them. 0, or an errno to fail with. */
 static int fkc_effect(const struct fk_kernel *k, int fd, const char *key, const char *value)
 {
-	char dev[PATH_MAX], link[PATH_MAX], target[PATH_MAX], text[80];
+	char dev[PATH_MAX], link[PATH_MAX], target[PATH_MAX], text[256];
 	const char *base = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
 
 	if (strcmp(key, "drivers_probe") == 0) {
@@ -284,7 +284,7 @@ static ssize_t fkc_play(const struct fk_kernel *k, struct fk_failrule *rule, int
                         const char *path, const void *buf, size_t n,
                         void (*log)(void *ctx, const char *line), void *ctx)
 {
-	char key[PATH_MAX], value[80], line[512];
+	char key[PATH_MAX], value[240], line[512];   /* values: attributes, netsim.c VF lines */
 	int err;
 
 	fkc_key(k, path, key, sizeof key);

@@ -166,7 +166,7 @@ static void test_bind_journal_bad_entries(void **state)
 		{ "{ kind = 'device', addr = '" VF3 "', driver = 5 }", "entry 2: driver is not a string" },
 		{ "{ kind = 'device', addr = '81:10.0' }", "entry 2: addr is not a PCI address" },
 		{ "{ kind = 'firmware', addr = '" VF3 "' }",
-		  "entry 2: kind is not a record kind (\"device\", \"sriov\")" },
+		  "entry 2: kind is not a record kind (\"device\", \"sriov\", \"vfnet\")" },
 		{ "{ addr = '" VF3 "' }", "entry 2: kind is not a record kind" },
 		{ "{ kind = 'sriov', addr = '0000:03:00.0', numvfs = 70000 }",
 		  "entry 2: numvfs is not an integer in 0..65535" },
@@ -263,6 +263,29 @@ static void test_bind_journal_close(void **state)
 	lua_ok("collectgarbage(); collectgarbage()");
 }
 
+/* vfnet records cross from Lua and back; their restore runs netsim.c (the tree is not /sys). */
+static void test_bind_journal_vfnet(void **state)
+{
+	(void)state;
+	lua_ok("local j = assert(J.create(P))\n"
+	       "assert(j:add{ { kind = 'vfnet', addr = '" VF3 "', mac = '52:54:00:AB:CD:EF', vlan = 0,\n"
+	       "  qos = 0, trust = 0, link = 0, max_rate = 0, min_rate = 0 } } == 1)\n"
+	       "local e = assert(J.open(P)):entries()[1]\n"
+	       "assert(e.kind == 'vfnet' and e.mac == '52:54:00:ab:cd:ef' and e.spoofchk == -1, e.mac)\n"
+	       "assert(e.trust == 0 and e.link == 0 and e.max_rate == 0 and e.driver == nil)\n"
+	       "local o, why = j:restore(1, SYS)\n"
+	       "assert(o == 'restored' and why == nil, why)\n"
+	       "assert(j:restore(1, SYS) == 'unchanged')\n");
+	lua_raises("assert(J.open(P)):add{ { kind = 'vfnet', addr = '" VF3 "', mac = '52:54:00:ab:cd',\n"
+	           "  vlan = 0, qos = 0, link = 0, max_rate = 0, min_rate = 0 } }",
+	           "entry 1: mac is not a MAC address");
+	lua_raises("assert(J.open(P)):add{ { kind = 'vfnet', addr = '" VF3 "', vlan = 0, qos = 0,\n"
+	           "  link = 0, max_rate = 0, min_rate = 0 } }", "entry 1: mac is missing");
+	lua_raises("assert(J.open(P)):add{ { kind = 'vfnet', addr = '" VF3 "', mac = '00:00:00:00:00:00',\n"
+	           "  vlan = 0, qos = 8, link = 0, max_rate = 0, min_rate = 0 } }",
+	           "entry 1: qos is not an integer in 0..7");
+}
+
 /* The path-string API hostprep.lua and driver.lua use until their rewrite, on the new C. */
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
@@ -274,6 +297,7 @@ int main(void)
 		T(test_bind_journal_len_lie),
 		T(test_bind_journal_bad_entries),
 		T(test_bind_journal_restore),
+		T(test_bind_journal_vfnet),
 		T(test_bind_journal_close),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

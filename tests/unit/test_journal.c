@@ -598,6 +598,82 @@ static void test_journal_forbid_writes(void **state)
 	journal_free(&back);
 }
 
+/* The vfnet kind: its line, a MAC stored in lower case, strict values, and a restore through
+ * the simulated kernel (the tree is not /sys): restored, unchanged, then gone with its PF. */
+static void test_journal_vfnet(void **state)
+{
+	char link[PATH_MAX], buf[512];
+
+	(void)state;
+	assert_int_equal(load_text("vflaunch-journal 1\n"
+	                           "vfnet " VF3 " mac=52:54:00:AB:CD:EF vlan=100 qos=3 spoofchk=-1 "
+	                           "trust=1 link=2 max_rate=1000 min_rate=0 state=recorded\n"), 0);
+	assert_int_equal(j.count, 1);
+	assert_int_equal(j.entries[0].kind, JOURNAL_VFNET);
+	assert_string_equal(j.entries[0].mac, "52:54:00:ab:cd:ef");
+	assert_int_equal(j.entries[0].vlan, 100);
+	assert_int_equal(j.entries[0].spoofchk, -1);
+	assert_int_equal(j.entries[0].link, 2);
+	assert_int_equal(j.entries[0].max_rate, 1000);
+	assert_int_equal(journal_save(&j, err, sizeof err), 0);
+	assert_true(sysfs_read(jpath, buf, sizeof buf) > 0);
+	assert_string_equal(buf, "vflaunch-journal 1\n"
+	                         "vfnet " VF3 " mac=52:54:00:ab:cd:ef vlan=100 qos=3 spoofchk=-1 "
+	                         "trust=1 link=2 max_rate=1000 min_rate=0 state=recorded");
+	static const struct { const char *fields, *want; } bad[] = {
+		{ "mac=52:54:00:ab:cd vlan=0 qos=0 spoofchk=1 trust=0 link=0 max_rate=0 min_rate=0",
+		  "mac is not a MAC address (aa:bb:cc:dd:ee:ff)" },
+		{ "mac=52%3A54:00:ab:cd:ef vlan=0 qos=0 spoofchk=1 trust=0 link=0 max_rate=0 min_rate=0", NULL },
+		{ "mac= vlan=0 qos=0 spoofchk=1 trust=0 link=0 max_rate=0 min_rate=0", "mac is not a MAC address" },
+		{ "mac=00:00:00:00:00:00 vlan=4096 qos=0 spoofchk=1 trust=0 link=0 max_rate=0 min_rate=0",
+		  "vlan is not an integer in 0..4095" },
+		{ "mac=00:00:00:00:00:00 vlan=0 qos=0 spoofchk=1 trust=0 link=3 max_rate=0 min_rate=0",
+		  "link is not an integer in 0..2" },
+		{ "mac=00:00:00:00:00:00 vlan=0 qos=0 spoofchk=1 trust=0 link=0 max_rate=-1 min_rate=0",
+		  "max_rate is not an integer" },
+		{ "mac=00:00:00:00:00:00 vlan=0 qos=0 spoofchk=1 trust=0 link=0 max_rate=0", "min_rate is missing" },
+		{ "mac=00:00:00:00:00:00 vlan=0 qos=0 trust=0 link=0 max_rate=0 min_rate=0",
+		  "spoofchk is missing" },
+		{ "mac=00:00:00:00:00:00 vlan=0 qos=0 spoofchk=1 trust=0 link=0 max_rate=0 min_rate=0 driver=x",
+		  "a key a vfnet record does not have" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[512];
+		fk_fmt(text, sizeof text, "vflaunch-journal 1\nvfnet " VF3 " %s state=recorded\n",
+		       bad[i].fields);
+		int rc = load_text(text);
+		if (!bad[i].want) {
+			assert_int_equal(rc, 0);        /* an escaped ':' is still a MAC */
+			continue;
+		}
+		assert_int_equal(rc, -EINVAL);
+		assert_non_null(strstr(err, bad[i].want));
+	}
+	/* Restore: the record is the simulated defaults; the VF was changed. */
+	assert_int_equal(load_text("vflaunch-journal 1\n"
+	                           "vfnet " VF3 " mac=00:00:00:00:00:00 vlan=0 qos=0 spoofchk=1 "
+	                           "trust=0 link=0 max_rate=0 min_rate=0 state=recorded\n"), 0);
+	assert_int_equal(journal_restore_entry(fk.sys, &j, 0, why, sizeof why), JOURNAL_UNCHANGED);
+	j.entries[0].state = JOURNAL_STATE_RECORDED;
+	fk_fmt(link, sizeof link, "%s/bus/pci/devices/" PF "/net/enp3s0/vflaunch-sim", fk.sys);
+	assert_int_equal(mkdir(link, 0755), 0);
+	fk_fmt(link, sizeof link, "%s/bus/pci/devices/" PF "/net/enp3s0/vflaunch-sim/vf3", fk.sys);
+	assert_int_equal(fk_put(link, "mac=52:54:00:00:00:03 vlan=5 qos=0 spoofchk=0 trust=1 link=1 "
+	                              "max_rate=100 min_rate=0\n"), 0);
+	assert_int_equal(journal_restore_entry(fk.sys, &j, 0, why, sizeof why), JOURNAL_RESTORED);
+	assert_string_equal(why, "");
+	assert_true(sysfs_read(link, buf, sizeof buf) > 0);
+	assert_string_equal(buf, "mac=00:00:00:00:00:00 vlan=0 qos=0 spoofchk=1 trust=0 link=0 "
+	                         "max_rate=0 min_rate=0");
+	assert_int_equal(j.entries[0].state, JOURNAL_STATE_RESTORED);
+	/* The PF gone: the VF's record is gone too. */
+	j.entries[0].state = JOURNAL_STATE_RECORDED;
+	fk_fmt(link, sizeof link, "%s/bus/pci/devices/" PF, fk.sys);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(journal_restore_entry(fk.sys, &j, 0, why, sizeof why), JOURNAL_GONE);
+	assert_int_equal(j.entries[0].state, JOURNAL_STATE_GONE);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -620,6 +696,7 @@ int main(void)
 		T(test_journal_restore_refused),
 		T(test_journal_restore_step_fails),
 		T(test_journal_restore_gone),
+		T(test_journal_vfnet),
 		T(test_journal_restore_save_fails),
 		T(test_journal_forbid_writes),
 	};

@@ -20,6 +20,8 @@
 #                        nested guest the igbvf driver; VMTEST_VFS defaults to 2 there)
 #   VMTEST_QEMU_DIR      for the igb profile: a directory with QEMU 10's qemu-system-x86_64 (default: what
 #                        tests/tools/fetch-qemu10.sh prints, fetching it once)
+#   VMTEST_QEMU_ARGS     more QEMU arguments, space separated (devices for one payload: the vfnet
+#                        payload's igb PF, which needs QEMU 8.0 or later first in PATH)
 set -eu
 
 prog=run.sh
@@ -101,6 +103,8 @@ case $host in
 nvme) devs=($(pf 0 1) $(pf 1 2) $(pair)) ;;
 igb) devs=($(igb 0 1) $(igb 1 2) $(pf 2 3)) ;;
 esac
+read -r -a extra_args <<<"${VMTEST_QEMU_ARGS:-}"
+devs+=("${extra_args[@]}")
 
 log=$(mktemp /tmp/vmtest-run.XXXXXX)
 trap 'rm -f "$log"' EXIT
