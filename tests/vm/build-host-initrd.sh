@@ -209,7 +209,7 @@ moddir=$(closure "$kdeb" "$kver" "$modules_wanted") || exit 1
 
 # The nested guest's modules (VMTEST_GUEST_MODULES): their closure from the arm64 kernel's .deb, packed
 # as a cpio archive that follows the guest's initrd (the kernel unpacks concatenated archives in turn).
-guest_mods_cpio= gmoddir=
+guest_mods_cpio='' gmoddir=''
 if [ -n "$guest_modules_wanted" ]; then
 	read -r _ gkpkg _ < <(grep '^kernel ' "$ga/fetched.stamp") || die "no kernel line in $ga/fetched.stamp"
 	gdeb=$(kernel_deb arm64 "$ga/fetched.stamp") || exit 1

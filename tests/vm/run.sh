@@ -55,7 +55,7 @@ for a in "$@"; do
 	case $a in *[!A-Za-z0-9_.,:=/+-]*|'') die "argument '$a': only [A-Za-z0-9_.,:=/+-] pass the kernel command line" ;; esac
 done
 
-qemu=qemu-system-x86_64
+qemu="qemu-system-x86_64"
 if [ "$host" = igb ]; then
 	qdir=${VMTEST_QEMU_DIR:-}
 	[ -n "$qdir" ] || qdir=$("$here/../tools/fetch-qemu10.sh") || die "tests/tools/fetch-qemu10.sh failed"
