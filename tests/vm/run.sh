@@ -108,9 +108,9 @@ devs+=("${extra_args[@]}")
 
 log=$(mktemp /tmp/vmtest-run.XXXXXX)
 trap 'rm -f "$log"' EXIT
-what=host
-[ "$host" = nvme ] || what="$host host"
-echo "$prog: booting $what for payload '$payload' ($vfs VFs per NVMe PF max, ${mem} MiB, $smp cpus, timeout ${tmo}s)"
+what="host for payload '$payload' ($vfs VFs per PF max"
+[ "$host" = nvme ] || what="$host host for payload '$payload' ($vfs VFs per NVMe PF max"
+echo "$prog: booting $what, ${mem} MiB, $smp cpus, timeout ${tmo}s)"
 t0=$(date +%s.%N)
 set +e
 timeout --foreground -k 10 "$tmo" "$qemu" -accel tcg,thread=multi -M q35,kernel-irqchip=split \
