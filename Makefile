@@ -63,7 +63,7 @@ BUILD_PKGS := build-essential pkg-config liblua5.4-dev lua-cjson-dev libpci-dev 
 TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev lua-check jq systemd socat bc
 GUEST_PKGS := qemu-system-arm qemu-system-x86 cpio ca-certificates debian-archive-keyring
 # The emulated test host copies lspci (pciutils) into its initramfs; the benchmark adds dpdk.
-VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils
+VM_PKGS    := $(TEST_PKGS) $(GUEST_PKGS) pciutils iproute2
 # libvirt's schema check (virt-xml-validate, which runs xmllint) and its QEMU driver, embedded in virsh (no daemon),
 # to hold --libvirt-xml to libvirt itself.
 LIBVIRT_PKGS := libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu libxml2-utils
@@ -216,11 +216,12 @@ check-slow:
 
 # A real kernel: an emulated x86_64 host (q35, intel-iommu, two SR-IOV NVMe PFs) running vflaunch
 # (and the test build, for fault injection), which binds VFs and launches nested aarch64 guests,
-# two at a time for the launches payload: ~20 min under TCG (measured 17).
+# two at a time for the launches payload: ~20 min under TCG (measured 17). The netid payload boots a
+# host with two emulated Intel 82576 NICs (igb, SR-IOV) instead, on QEMU 10 (7.2 has no igb).
 check-vm:
 	tools/install-deps.sh $(VM_PKGS)
 	$(MAKE) vflaunch $(B)/vflaunch-testing
-	tests/vm/check.sh tools smoke vflaunch launches
+	$(WITH_QEMU10) VMTEST_QEMU_DIR="$$q" tests/vm/check.sh tools smoke vflaunch launches netid
 
 # The real-kernel checks again on an emulated aarch64 host (virt, SMMUv3, GICv3, booted through
 # UEFI), with the arm64 vflaunch cross-built as check-arm64 builds it and, for the nested guest,

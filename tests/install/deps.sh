@@ -44,7 +44,7 @@ owns() {
 }
 owns luacheck TEST_PKGS; owns jq TEST_PKGS; owns systemd-analyze TEST_PKGS; owns pkg-config BUILD_PKGS
 owns qemu-system-aarch64 GUEST_PKGS; owns qemu-system-x86_64 GUEST_PKGS; owns cpio GUEST_PKGS
-owns lspci VM_PKGS; owns clang FUZZ_PKGS; owns /usr/bin/python3 FUZZ_PKGS
+owns lspci VM_PKGS; owns /usr/bin/ip VM_PKGS; owns clang FUZZ_PKGS; owns /usr/bin/python3 FUZZ_PKGS
 owns lua5.4 DOC_PKGS; owns luac5.4 DOC_PKGS; owns pandoc DOC_PKGS
 owns man INSTALL_TEST_PKGS; owns lexgrog INSTALL_TEST_PKGS
 owns /usr/share/bash-completion/bash_completion INSTALL_TEST_PKGS

@@ -7,8 +7,10 @@
 # qemu-system-aarch64 with their shared libraries, pci.ids, and the nested arm64 guest (kernel + rehearsal
 # initrd from tests/guest/prepare.sh).
 #
-# Usage: build-host-initrd.sh [--with-dpdk]
+# Usage: build-host-initrd.sh [--with-dpdk] [--tag NAME]
 #   --with-dpdk   also python3 (with its standard library) and dpdk-devbind.py, for the binding benchmark
+#   --tag NAME    name this variant's initramfs apart (run.sh's host profiles: VMTEST_HOST=igb builds with
+#                 --tag igb), so that building one variant does not replace another's
 # Environment:
 #   VFLAUNCH_CACHE     cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch); output in $VFLAUNCH_CACHE/vm
 #   VMTEST_VFLAUNCH    the vflaunch binary to put in /usr/bin (default: the repo's ./vflaunch when it exists)
@@ -16,6 +18,9 @@
 #                      build/vflaunch-testing when it exists; make check-vm builds it)
 #   VMTEST_EXTRA_BINS  more host binaries to copy with their libraries (space separated; lspci is always in)
 #   VMTEST_MODULES     kernel modules (names or aliases) to load at boot (default below)
+#   VMTEST_GUEST_MODULES  arm64 kernel modules for the nested guest (default none): their closure, from the
+#                      .deb of the guest's very kernel, goes into /guest/arm64/initrd.gz as a second cpio
+#                      archive with /etc/modules.load-order, which tests/guest/init loads before its report
 # Prints on stdout, for run.sh:  HOST_KERNEL=PATH  HOST_INITRD=PATH  HOST_KVER=VERSION
 # The initramfs is rebuilt only when an input changed (a manifest of names, sizes and times is compared).
 # Each checkout has its own (the name carries a hash of its path): the cache is shared by every checkout,
@@ -27,13 +32,16 @@ die() { echo "$prog: $*" >&2; exit 1; }
 say() { echo "$prog: $*" >&2; }
 
 with_dpdk=0
+tag=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--with-dpdk) with_dpdk=1 ;;
-	*) die "usage: build-host-initrd.sh [--with-dpdk]" ;;
+	--tag) [ $# -ge 2 ] || die "--tag needs a NAME"; tag=$2; shift ;;
+	*) die "usage: build-host-initrd.sh [--with-dpdk] [--tag NAME]" ;;
 	esac
 	shift
 done
+case $tag in *[!a-z0-9]*) die "--tag '$tag': lowercase letters and digits only" ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -42,6 +50,7 @@ export VFLAUNCH_CACHE=$cache
 vmdir=$cache/vm
 mkdir -p "$vmdir"
 modules_wanted=${VMTEST_MODULES:-crypto-crc64-rocksoft crypto-crct10dif nvme vfio-pci vfio_iommu_type1}
+guest_modules_wanted=${VMTEST_GUEST_MODULES:-}
 
 for c in cpio gzip sha256sum ldd dpkg-deb tar; do
 	command -v "$c" >/dev/null 2>&1 || die "'$c' not found (make deps installs what check-vm needs)"
@@ -83,106 +92,147 @@ if [ ! -f "$guest_initrd" ]; then
 	[ -f "$guest_initrd" ] || die "$ga/initrd.gz keeps being rebuilt from another tests/guest/init"
 	find "$vmdir" -maxdepth 1 -name 'guest-arm64-initrd-*.gz' ! -name "${guest_initrd##*/}" -mmin +1440 -delete
 fi
+# 2. The modules of those very kernel packages: tests/guest keeps only /boot, so fetch the .deb once more
+#    (same package and version, private apt state as prepare.sh does) and keep it in the cache.
+#    kernel_deb ARCH STAMP: prints the .deb's path, fetching it first when it is not there yet.
+kernel_deb() {
+	local arch=$1 stamp=$2 kpkg kver_deb deb
+	trap cleanup EXIT   # run in $(...): a subshell, with no trap of its own
+	read -r _ kpkg kver_deb < <(grep '^kernel ' "$stamp") || die "no kernel line in $stamp"
+	deb=$vmdir/debs/${kpkg}_${kver_deb}_$arch.deb
+	if [ ! -f "$deb" ]; then
+		work=$(mktemp -d "$vmdir/fetch.XXXXXX")
+		# shellcheck source=../guest/apt-private.sh
+		. "$repo/tests/guest/apt-private.sh"
+		(
+			apt_private "$work" "$arch" >/dev/null || die "cannot set up private apt state in $work"
+			say "fetching $kpkg=$kver_deb ($arch) for its modules"
+			apt-get -q update </dev/null >"$work/log" 2>&1 || { cat "$work/log" >&2; die "apt-get update failed"; }
+			cd "$work/debs" && apt-get -q download "$kpkg=$kver_deb" </dev/null >>"$work/log" 2>&1 ||
+				{ cat "$work/log" >&2; die "apt-get download $kpkg=$kver_deb failed (rerun tests/guest/prepare.sh after removing ${stamp%/*} if the archive moved on)"; }
+		) || exit 1
+		mkdir -p "$vmdir/debs"
+		rm -f "$vmdir"/debs/linux-image-*_"$arch".deb
+		mv "$work"/debs/"${kpkg}"_*.deb "$deb.new" && mv "$deb.new" "$deb"
+		rm -rf "$work"
+		work=
+	fi
+	echo "$deb"
+}
 read -r _ kpkg kver_deb < <(grep '^kernel ' "$g64/fetched.stamp") || die "no kernel line in $g64/fetched.stamp"
 kver=${kpkg#linux-image-}
-
-# 2. The modules of that very kernel package: tests/guest keeps only /boot, so fetch the .deb once more
-#    (same package and version, private apt state as prepare.sh does) and keep it in the cache.
-kdeb=$vmdir/debs/${kpkg}_${kver_deb}_amd64.deb
-fetch_kernel_deb() {
-	work=$(mktemp -d "$vmdir/fetch.XXXXXX")
-	# shellcheck source=../guest/apt-private.sh
-	. "$repo/tests/guest/apt-private.sh"
-	apt_private "$work" amd64 >/dev/null || die "cannot set up private apt state in $work"
-	say "fetching $kpkg=$kver_deb for its modules"
-	apt-get -q update </dev/null >"$work/log" 2>&1 || { cat "$work/log" >&2; die "apt-get update failed"; }
-	(cd "$work/debs" && apt-get -q download "$kpkg=$kver_deb" </dev/null >>"$work/log" 2>&1) ||
-		{ cat "$work/log" >&2; die "apt-get download $kpkg=$kver_deb failed (rerun tests/guest/prepare.sh after removing $g64 if the archive moved on)"; }
-	mkdir -p "$vmdir/debs"
-	rm -f "$vmdir"/debs/linux-image-*.deb
-	mv "$work"/debs/"${kpkg}"_*.deb "$kdeb.new" && mv "$kdeb.new" "$kdeb"
-	rm -rf "$work"
-	work=
-}
-[ -f "$kdeb" ] || fetch_kernel_deb
+kdeb=$(kernel_deb amd64 "$g64/fetched.stamp") || exit 1
 
 # 3. Resolve the module closure from modules.dep (busybox depmod on the unpacked tree) plus softdeps
 #    (names or aliases, from modules.alias); the result is the insmod order. Cached per kernel + list.
-modkey=$(echo "$kpkg $kver_deb $modules_wanted" | sha256sum | cut -c1-16)
-moddir=$vmdir/modules-$modkey
-if [ ! -f "$moddir/done" ]; then
-	say "resolving modules: $modules_wanted"
-	rm -rf "$moddir"
-	work=$(mktemp -d "$vmdir/mods.XXXXXX")
-	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$work" ./lib/modules || die "cannot unpack $kdeb"
-	mroot=$work/lib/modules/$kver
-	[ -d "$mroot" ] || die "no lib/modules/$kver in $kdeb"
-	"$g64/busybox" depmod -b "$work" "$kver" || die "busybox depmod failed"
-	declare -A path_of=() deps_of=() alias_of=() state=()
-	while IFS= read -r line; do
-		m=${line%%:*}
-		b=${m##*/}; b=${b%.ko*}; b=${b//-/_}
-		path_of[$b]=$m
-		deps_of[$b]=${line#*:}
-	done <"$mroot/modules.dep"
-	while read -r _ a m; do
-		a=${a//-/_}
-		alias_of[$a]="${alias_of[$a]:-} ${m//-/_}"
-	done < <(grep -E '^alias [^ *?[]+ ' "$mroot/modules.alias")
-	order=()
-	# resolve NAME: the modules a name (module or alias) stands for; unknown names are skipped.
-	resolve() {
-		local n=${1//-/_}
-		if [ -n "${path_of[$n]:-}" ]; then echo "$n"; elif [ -n "${alias_of[$n]:-}" ]; then echo "${alias_of[$n]# }"; fi
-	}
-	visit() {
-		local b=$1 d s w phase
-		[ -z "${state[$b]:-}" ] || return 0
-		state[$b]=busy
-		s=$(tr '\0' '\n' <"$mroot/${path_of[$b]}" | sed -n 's/^softdep=//p')
-		phase=
-		for w in $s; do
-			case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != pre ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
+#    closure DEB KVER WANTED: prints the directory holding lib/modules/KVER and load-order.
+closure() {
+	local deb=$1 kver=$2 wanted=$3 modkey moddir mroot line m b a w r d p
+	trap cleanup EXIT   # run in $(...): a subshell, with no trap of its own
+	modkey=$(echo "${deb##*/} $wanted" | sha256sum | cut -c1-16)
+	moddir=$vmdir/modules-$modkey
+	if [ ! -f "$moddir/done" ]; then
+		say "resolving modules of ${deb##*/}: $wanted"
+		rm -rf "$moddir"
+		work=$(mktemp -d "$vmdir/mods.XXXXXX")
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work" ./lib/modules || die "cannot unpack $deb"
+		mroot=$work/lib/modules/$kver
+		[ -d "$mroot" ] || die "no lib/modules/$kver in $deb"
+		# busybox depmod reads the modules' ELF headers: the amd64 one reads arm64 modules too.
+		"$g64/busybox" depmod -b "$work" "$kver" || die "busybox depmod failed"
+		declare -A path_of=() deps_of=() alias_of=() state=()
+		while IFS= read -r line; do
+			m=${line%%:*}
+			b=${m##*/}; b=${b%.ko*}; b=${b//-/_}
+			path_of[$b]=$m
+			deps_of[$b]=${line#*:}
+		done <"$mroot/modules.dep"
+		while read -r _ a m; do
+			a=${a//-/_}
+			alias_of[$a]="${alias_of[$a]:-} ${m//-/_}"
+		done < <(grep -E '^alias [^ *?[]+ ' "$mroot/modules.alias")
+		order=()
+		# resolve NAME: the modules a name (module or alias) stands for; unknown names are skipped.
+		resolve() {
+			local n=${1//-/_}
+			if [ -n "${path_of[$n]:-}" ]; then echo "$n"; elif [ -n "${alias_of[$n]:-}" ]; then echo "${alias_of[$n]# }"; fi
+		}
+		visit() {
+			local b=$1 d s w phase
+			[ -z "${state[$b]:-}" ] || return 0
+			state[$b]=busy
+			s=$(tr '\0' '\n' <"$mroot/${path_of[$b]}" | sed -n 's/^softdep=//p')
+			phase=
+			for w in $s; do
+				case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != pre ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
+			done
+			# modules.dep lists the whole closure, dependents first: load from the end.
+			local -a ds
+			read -r -a ds <<<"${deps_of[$b]}"
+			local i
+			for ((i = ${#ds[@]} - 1; i >= 0; i--)); do
+				d=${ds[i]##*/}; d=${d%.ko*}; visit "${d//-/_}"
+			done
+			order+=("$b")
+			state[$b]="done"
+			phase=
+			for w in $s; do
+				case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != post ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
+			done
+		}
+		for w in $wanted; do
+			r=$(resolve "$w")
+			[ -n "$r" ] || die "module '$w' not found in ${deb##*/}"
+			for d in $r; do visit "$d"; done
 		done
-		# modules.dep lists the whole closure, dependents first: load from the end.
-		local -a ds
-		read -r -a ds <<<"${deps_of[$b]}"
-		local i
-		for ((i = ${#ds[@]} - 1; i >= 0; i--)); do
-			d=${ds[i]##*/}; d=${d%.ko*}; visit "${d//-/_}"
+		mkdir -p "$work/out/lib/modules/$kver"
+		: >"$work/out/load-order"
+		for b in "${order[@]}"; do
+			p=${path_of[$b]}
+			mkdir -p "$work/out/lib/modules/$kver/${p%/*}"
+			cp "$mroot/$p" "$work/out/lib/modules/$kver/$p"
+			echo "$p" >>"$work/out/load-order"
+			grep "^$p:" "$mroot/modules.dep" >>"$work/out/lib/modules/$kver/modules.dep"
 		done
-		order+=("$b")
-		state[$b]="done"
-		phase=
-		for w in $s; do
-			case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != post ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
-		done
-	}
-	for w in $modules_wanted; do
-		r=$(resolve "$w")
-		[ -n "$r" ] || die "module '$w' not found in $kpkg"
-		for d in $r; do visit "$d"; done
-	done
-	mkdir -p "$work/out/lib/modules/$kver"
-	: >"$work/out/load-order"
-	for b in "${order[@]}"; do
-		p=${path_of[$b]}
-		mkdir -p "$work/out/lib/modules/$kver/${p%/*}"
-		cp "$mroot/$p" "$work/out/lib/modules/$kver/$p"
-		echo "$p" >>"$work/out/load-order"
-		grep "^$p:" "$mroot/modules.dep" >>"$work/out/lib/modules/$kver/modules.dep"
-	done
-	cp "$mroot/modules.builtin" "$mroot/modules.order" "$work/out/lib/modules/$kver/"
-	grep -F -w -f <(printf '%s\n' "${order[@]}") "$mroot/modules.alias" >"$work/out/lib/modules/$kver/modules.alias" || :
-	touch "$work/out/done"
-	mv "$work/out" "$moddir"
-	rm -rf "$work"
-	work=
-	say "modules, in load order: $(sed 's,.*/,,; s,\.ko.*,,' "$moddir/load-order" | tr '\n' ' ')"
+		cp "$mroot/modules.builtin" "$mroot/modules.order" "$work/out/lib/modules/$kver/"
+		grep -F -w -f <(printf '%s\n' "${order[@]}") "$mroot/modules.alias" >"$work/out/lib/modules/$kver/modules.alias" || :
+		touch "$work/out/done"
+		mv "$work/out" "$moddir"
+		rm -rf "$work"
+		work=
+		say "modules, in load order: $(sed 's,.*/,,; s,\.ko.*,,' "$moddir/load-order" | tr '\n' ' ')"
+	fi
+	touch "$moddir/done"
+	echo "$moddir"
+}
+moddir=$(closure "$kdeb" "$kver" "$modules_wanted") || exit 1
+
+# The nested guest's modules (VMTEST_GUEST_MODULES): their closure from the arm64 kernel's .deb, packed
+# as a cpio archive that follows the guest's initrd (the kernel unpacks concatenated archives in turn).
+guest_mods_cpio='' gmoddir=''
+if [ -n "$guest_modules_wanted" ]; then
+	read -r _ gkpkg _ < <(grep '^kernel ' "$ga/fetched.stamp") || die "no kernel line in $ga/fetched.stamp"
+	gdeb=$(kernel_deb arm64 "$ga/fetched.stamp") || exit 1
+	gmoddir=$(closure "$gdeb" "${gkpkg#linux-image-}" "$guest_modules_wanted") || exit 1
+	guest_mods_cpio=$gmoddir/initrd-part.cpio.gz
+	if [ ! -f "$guest_mods_cpio" ]; then
+		work=$(mktemp -d "$vmdir/gmods.XXXXXX")
+		mkdir -p "$work/etc"
+		cp -a "$gmoddir/lib" "$work/"
+		cp "$gmoddir/load-order" "$work/etc/modules.load-order"
+		find "$work" -exec touch -h -d @0 {} +
+		(cd "$work" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) |
+			gzip -9n >"$guest_mods_cpio.new" || die "cannot pack the nested guest's modules"
+		mv "$guest_mods_cpio.new" "$guest_mods_cpio"
+		rm -rf "$work"
+		work=
+	fi
 fi
 
-# Closures of an older kernel or module list are not needed any more.
-find "$vmdir" -maxdepth 1 -name 'modules-*' ! -name "modules-$modkey" -exec rm -rf {} +
+# Closures not used for a day belong to an older kernel or module list (another checkout or host
+# profile may still use a recent one: the cache is shared).
+find "$vmdir" -maxdepth 1 -name 'modules-*' ! -name "${moddir##*/}" ! -name "${gmoddir##*/}" \
+	-mmin +1440 -exec rm -rf {} +
 
 # 4. What goes in: binaries (with ldd's libraries and the loader), files, the nested guest.
 vfl=${VMTEST_VFLAUNCH:-}
@@ -205,7 +255,7 @@ for b in "${bins[@]}"; do [ -x "$b" ] || die "$b not found or not executable"; d
 # The manifest: everything whose change must rebuild the initramfs.
 manifest() {
 	echo "format 2 dpdk=$with_dpdk vflaunch=$vfl vflaunch-testing=$vflt"
-	sha256sum "$0" "$here/init" "$here"/payload/* "$moddir/load-order" | sed "s,$repo/,,"
+	sha256sum "$0" "$here/init" "$here"/payload/* "$moddir/load-order" ${guest_mods_cpio:+"$guest_mods_cpio"} | sed "s,$repo/,,"
 	for b in "${bins[@]}"; do
 		stat -L -c '%n %s %Y' "$b"
 		ldd "$b" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}' | xargs -r stat -L -c '%n %s %Y'
@@ -214,8 +264,8 @@ manifest() {
 	echo "guest initrd $guest_initrd"
 	[ "$with_dpdk" = 0 ] || stat -L -c '%n %s %Y' /usr/bin/dpdk-devbind.py /usr/lib/python3.*/os.py
 }
-suffix=
-[ "$with_dpdk" = 0 ] || suffix=-dpdk
+suffix=${tag:+-$tag}
+[ "$with_dpdk" = 0 ] || suffix=$suffix-dpdk
 out=$vmdir/host-initrd-$(echo "$repo" | sha256sum | cut -c1-8)$suffix.cpio.gz
 want=$(manifest | sha256sum | cut -d' ' -f1)
 have=$(cat "$out.manifest" 2>/dev/null || :)
@@ -233,7 +283,7 @@ if [ "$want" != "$have" ] || [ ! -f "$out" ]; then
 	cp -a "$moddir/lib" "$r/"
 	cp "$moddir/load-order" "$r/etc/modules.load-order"
 	cp "$ga/vmlinuz" "$r/guest/arm64/vmlinuz"
-	cp "$guest_initrd" "$r/guest/arm64/initrd.gz"
+	cat "$guest_initrd" ${guest_mods_cpio:+"$guest_mods_cpio"} >"$r/guest/arm64/initrd.gz"
 	cp "${files[@]}" "$r/usr/share/misc/"
 	for b in "${bins[@]}"; do
 		case $b in
