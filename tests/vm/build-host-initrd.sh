@@ -44,6 +44,8 @@ done
 case $tag in *[!a-z0-9]*) die "--tag '$tag': lowercase letters and digits only" ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/modules.sh
+. "$here/modules.sh"
 repo=$(cd "$here/../.." && pwd)
 cache=${VFLAUNCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch}
 export VFLAUNCH_CACHE=$cache
@@ -127,79 +129,15 @@ kdeb=$(kernel_deb amd64 "$g64/fetched.stamp") || exit 1
 #    (names or aliases, from modules.alias); the result is the insmod order. Cached per kernel + list.
 #    closure DEB KVER WANTED: prints the directory holding lib/modules/KVER and load-order.
 closure() {
-	local deb=$1 kver=$2 wanted=$3 modkey moddir mroot line m b a w r d p
-	trap cleanup EXIT   # run in $(...): a subshell, with no trap of its own
+	local deb=$1 kver=$2 wanted=$3 modkey moddir
 	modkey=$(echo "${deb##*/} $wanted" | sha256sum | cut -c1-16)
 	moddir=$vmdir/modules-$modkey
 	if [ ! -f "$moddir/done" ]; then
 		say "resolving modules of ${deb##*/}: $wanted"
 		rm -rf "$moddir"
-		work=$(mktemp -d "$vmdir/mods.XXXXXX")
-		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work" ./lib/modules || die "cannot unpack $deb"
-		mroot=$work/lib/modules/$kver
-		[ -d "$mroot" ] || die "no lib/modules/$kver in $deb"
 		# busybox depmod reads the modules' ELF headers: the amd64 one reads arm64 modules too.
-		"$g64/busybox" depmod -b "$work" "$kver" || die "busybox depmod failed"
-		declare -A path_of=() deps_of=() alias_of=() state=()
-		while IFS= read -r line; do
-			m=${line%%:*}
-			b=${m##*/}; b=${b%.ko*}; b=${b//-/_}
-			path_of[$b]=$m
-			deps_of[$b]=${line#*:}
-		done <"$mroot/modules.dep"
-		while read -r _ a m; do
-			a=${a//-/_}
-			alias_of[$a]="${alias_of[$a]:-} ${m//-/_}"
-		done < <(grep -E '^alias [^ *?[]+ ' "$mroot/modules.alias")
-		order=()
-		# resolve NAME: the modules a name (module or alias) stands for; unknown names are skipped.
-		resolve() {
-			local n=${1//-/_}
-			if [ -n "${path_of[$n]:-}" ]; then echo "$n"; elif [ -n "${alias_of[$n]:-}" ]; then echo "${alias_of[$n]# }"; fi
-		}
-		visit() {
-			local b=$1 d s w phase
-			[ -z "${state[$b]:-}" ] || return 0
-			state[$b]=busy
-			s=$(tr '\0' '\n' <"$mroot/${path_of[$b]}" | sed -n 's/^softdep=//p')
-			phase=
-			for w in $s; do
-				case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != pre ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
-			done
-			# modules.dep lists the whole closure, dependents first: load from the end.
-			local -a ds
-			read -r -a ds <<<"${deps_of[$b]}"
-			local i
-			for ((i = ${#ds[@]} - 1; i >= 0; i--)); do
-				d=${ds[i]##*/}; d=${d%.ko*}; visit "${d//-/_}"
-			done
-			order+=("$b")
-			state[$b]="done"
-			phase=
-			for w in $s; do
-				case $w in pre:) phase=pre ;; post:) phase=post ;; *) [ "$phase" != post ] || for d in $(resolve "$w"); do visit "$d"; done ;; esac
-			done
-		}
-		for w in $wanted; do
-			r=$(resolve "$w")
-			[ -n "$r" ] || die "module '$w' not found in ${deb##*/}"
-			for d in $r; do visit "$d"; done
-		done
-		mkdir -p "$work/out/lib/modules/$kver"
-		: >"$work/out/load-order"
-		for b in "${order[@]}"; do
-			p=${path_of[$b]}
-			mkdir -p "$work/out/lib/modules/$kver/${p%/*}"
-			cp "$mroot/$p" "$work/out/lib/modules/$kver/$p"
-			echo "$p" >>"$work/out/load-order"
-			grep "^$p:" "$mroot/modules.dep" >>"$work/out/lib/modules/$kver/modules.dep"
-		done
-		cp "$mroot/modules.builtin" "$mroot/modules.order" "$work/out/lib/modules/$kver/"
-		grep -F -w -f <(printf '%s\n' "${order[@]}") "$mroot/modules.alias" >"$work/out/lib/modules/$kver/modules.alias" || :
-		touch "$work/out/done"
-		mv "$work/out" "$moddir"
-		rm -rf "$work"
-		work=
+		vm_modules "$deb" "$kver" "$wanted" "$moddir" "$g64/busybox" depmod ||
+			die "cannot resolve the modules of ${deb##*/}"
 		say "modules, in load order: $(sed 's,.*/,,; s,\.ko.*,,' "$moddir/load-order" | tr '\n' ' ')"
 	fi
 	touch "$moddir/done"

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-# Sourced by tests/vm/build-host-initrd-arm64.sh (bash): the kernel modules a test host loads, with
-# their dependencies, taken from a Debian kernel package. The same algorithm as step 3 of
-# tests/vm/build-host-initrd.sh (the x86_64 host), written as a function so that the depmod that
-# runs can be another architecture's busybox under qemu-user.
+# Sourced by tests/vm/build-host-initrd.sh and build-host-initrd-arm64.sh (bash): the kernel
+# modules a test host (or its nested guest) loads, with their dependencies, taken from a Debian
+# kernel package; a function so that the depmod that runs can be any architecture's busybox
+# (the amd64 one reads arm64 modules too; the arm64 host's runs under qemu-user).
 #
 #   vm_modules KDEB KVER WANTED OUTDIR DEPMOD...
 #     KDEB    the linux-image .deb; KVER its version (lib/modules/KVER)
