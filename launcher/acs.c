@@ -12,31 +12,9 @@
 #include <pci/pci.h>
 
 #include "errbuf.h"
+#include "inventory.h"
 #include "pciaddr.h"
 #include "sysfs.h"
-
-/* libpci's error handler must not return; on this path it is called only when malloc fails
- * inside libpci (every file it opens was checked first): report and abort, as the inventory's. */
-static void lib_error(char *msg, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void lib_error(char *msg, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("vflaunch: libpci: ", stderr);
-	va_start(ap, msg);
-	vfprintf(stderr, msg, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-/* A read that fails shows as a capability not found; the caller checked readability first. */
-static void lib_warning(char *msg, ...) __attribute__((format(printf, 1, 2)));
-static void lib_warning(char *msg, ...)
-{
-	(void)msg;
-}
 
 int pci_acs_read(const char *sysfs_root, const char *addr, struct pci_acs *acs, char *err,
                  size_t errlen)
@@ -78,8 +56,8 @@ int pci_acs_read(const char *sysfs_root, const char *addr, struct pci_acs *acs, 
 		errbuf_printf(err, errlen, "%s: out of memory", addr);
 		return -1;
 	}
-	pacc->error = lib_error;
-	pacc->warning = lib_warning;
+	pacc->error = inventory_libpci_error; /* abort on malloc failure inside libpci */
+	pacc->warning = inventory_libpci_warning;
 	pacc->method = PCI_ACCESS_SYS_BUS_PCI;
 	if (pci_set_param(pacc, param, bus) < 0) {
 		pci_cleanup(pacc);

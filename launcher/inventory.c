@@ -26,11 +26,10 @@
 #include "sysfs.h"
 #include "vfio.h"
 
-/* libpci's error handler must not return (PCI_NONRET). Name lookups call it only when malloc
- * fails inside libpci: report and abort, a last resort rather than an exit() that would skip
- * the caller's cleanup silently. */
-static void lib_error(char *msg, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void lib_error(char *msg, ...)
+/* libpci's error handler must not return (PCI_NONRET). Name lookups and config reads call it
+ * only when malloc fails inside libpci: report and abort, a last resort rather than an exit()
+ * that would skip the caller's cleanup silently. Shared with acs.c. */
+void inventory_libpci_error(char *msg, ...)
 {
 	va_list ap;
 
@@ -43,9 +42,9 @@ static void lib_error(char *msg, ...)
 	abort();
 }
 
-/* Warnings (a pci.ids that cannot be read) are not failures: the names stay unknown. */
-static void lib_warning(char *msg, ...) __attribute__((format(printf, 1, 2)));
-static void lib_warning(char *msg, ...)
+/* Warnings (a pci.ids that cannot be read, a config read that fails) are not failures: the
+ * names stay unknown, a capability not found (callers check readability first). */
+void inventory_libpci_warning(char *msg, ...)
 {
 	(void)msg;
 }
@@ -324,8 +323,8 @@ static int check_physfn(struct inventory *inv, const struct pci_device *p, char 
 static struct pci_access *names(struct inventory *inv)
 {
 	if (!inv->names && (inv->names = pci_alloc())) {
-		inv->names->error = lib_error;
-		inv->names->warning = lib_warning;
+		inv->names->error = inventory_libpci_error;
+		inv->names->warning = inventory_libpci_warning;
 		/* The names come from pci.ids, as the struct promises, not from udev's hwdb. */
 		inv->names->id_lookup_mode = PCI_LOOKUP_NO_HWDB;
 	}

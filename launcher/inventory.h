@@ -80,4 +80,9 @@ int inventory_scan(const char *sysfs_root, struct inventory *inv, char *err, siz
 void inventory_free(struct inventory *inv);
 struct pci_device *inventory_find(const struct inventory *inv, const char *name);
 
+/* libpci's handlers for every pci_access vflaunch makes: error reports and aborts (libpci
+ * calls it only when its own malloc fails; it must not return), warning ignores. */
+void inventory_libpci_error(char *msg, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void inventory_libpci_warning(char *msg, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
