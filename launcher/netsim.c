@@ -178,14 +178,23 @@ static int vf_store(const struct sim *s, const struct nl_vf *v)
 		return -ENAMETOOLONG;
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	if ((rc = vf_path(s, v->vf, path, sizeof path)) < 0)
+	/* A whole line or none, as the kernel changes a VF's setting: the line goes to a new file
+	 * that replaces the old one (a process killed between open and write, as the crash test
+	 * kills launches, must not leave an empty state the next reader takes for a corrupt one). */
+	char tmp[PATH_MAX];
+	if ((rc = vf_path(s, v->vf, path, sizeof path)) < 0 ||
+	    (rc = sysfs_path(tmp, sizeof tmp, "%s.new", path)) < 0)
 		return rc;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
 		return -errno;
 	n = write(fd, text, (size_t)len);
 	rc = n < 0 ? -errno : n != len ? -EIO : 0;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
 	return rc;
 }
 

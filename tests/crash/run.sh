@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Crash consistency: a launch killed (SIGKILL) before any one of its sysfs writes, followed by a
 # restore, leaves the host exactly as it was: every device's driver and driver_override, every
-# PF's sriov_numvfs and sriov_drivers_autoprobe. The launch (two-pfs.lua: 2 VF counts, 4 binds)
+# PF's sriov_numvfs and sriov_drivers_autoprobe, every VF's MAC, VLAN and other settings (the
+# simulated rtnetlink kernel keeps them in the tree, so its writes are played and killed at too).
+# The launch (two-pfs.lua: 2 VF counts, 2 VF identities, 4 binds)
 # runs under the fake kernel (build/fakekernel.so); a clean launch first counts its writes W,
 # then for k = 1..W a fresh host sees the launch killed just before write k, then a restore.
 # A clean launch followed by a restore must give the host back too. Both with VFs that keep
@@ -28,11 +30,17 @@ host() {
 	done
 }
 
+# The host's state: fklib's, and each VF's settings as vflaunch list reads them (core.net).
+state() {
+	fk_state "$1"
+	"$VFLAUNCH" --root "$1" list --vfs --json | jq -c '.[] | select(.net != null) | [.address, .net]'
+}
+
 # One case: the launch (killed at write $2, or never with 0), then a restore; compare.
 one() {
 	local name=$1 k=$2 root=$tmp/$1 rc=0 want=137
 	host "$root"
-	fk_state "$root" >"$tmp/before"
+	state "$root" >"$tmp/before"
 	: >"$root/log"
 	[ "$k" -gt 0 ] || want=0
 	FK_KILL_AT=$k FK_COUNT=$root/count FK_LOG=$root/log vfl_launch "$root" "$dir/two-pfs.lua" \
@@ -45,7 +53,7 @@ one() {
 	fi
 	rc=0
 	FK_LOG=$root/log vfl_restore "$root" >"$tmp/restore.out" 2>"$tmp/restore.err" || rc=$?
-	fk_state "$root" >"$tmp/after"
+	state "$root" >"$tmp/after"
 	if [ "$rc" -ne 0 ] || ! diff -u "$tmp/before" "$tmp/after" >"$tmp/diff"; then
 		fail=$((fail + 1))
 		echo "FAIL: $name: restore exit $rc; host state differs from the original:"
@@ -74,8 +82,9 @@ for model in 0 1; do
 	fi
 	W=$(cat "$tmp/count/count")
 	echo "crash: FK_SRIOV_VFS=$model: a clean launch plays $W sysfs writes"
-	# 2 x 3 SR-IOV writes, and 4 binds of 3 writes (2 when the VF came back without a driver)
-	[ "$W" -ge 14 ] || { echo "FAIL: fewer writes than 2 x 3 SR-IOV + 4 x 2 bind steps"; exit 1; }
+	# 2 x 3 SR-IOV writes, 2 x 2 identity writes (MAC, VLAN), and 4 binds of 3 writes (2 when
+	# the VF came back without a driver)
+	[ "$W" -ge 18 ] || { echo "FAIL: fewer writes than 2 x 3 SR-IOV + 2 x 2 identity + 4 x 2 bind steps"; exit 1; }
 	one "sriov-vfs-$model-clean" 0
 	for k in $(seq 1 "$W"); do one "sriov-vfs-$model-kill-at-$k" "$k"; done
 done
