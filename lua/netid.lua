@@ -158,12 +158,18 @@ local function pf_info(ctx, pf)
   return c
 end
 
--- The VF number of VF d on its PF (virtfnN), or nil.
-local function vf_number(d)
+-- The VF number of VF d on its PF (virtfnN), or nil. index: PF -> { VF address -> number },
+-- built once per PF (a guest of 1984 VFs would otherwise scan each PF's list per VF).
+local function vf_number(d, index)
   local pf = d:pf()
-  for i, a in ipairs(pf and pf.vfs_addresses or {}) do
-    if a == d.address then return i - 1 end
+  if not pf then return nil end
+  local numbers = index[pf]
+  if not numbers then
+    numbers = {}
+    for i, a in ipairs(pf.vfs_addresses or {}) do numbers[a] = i - 1 end
+    index[pf] = numbers
   end
+  return numbers[d.address]
 end
 
 -- MAC -> "launch 'NAME' (device ID)" for every live launch other than this run's.
@@ -186,11 +192,12 @@ end
 
 -- The devices with an identity to set: { e=, d= (host device), pf=, vf= (number), id= }.
 local function wanted(devices)
-  local out = {}
+  local out, index = {}, {}
   for _, e in ipairs(devices) do
     local id = M.of(e)
     if id and e.hostdev then
-      out[#out + 1] = { e = e, d = e.hostdev, pf = e.hostdev.physfn, vf = vf_number(e.hostdev),
+      out[#out + 1] = { e = e, d = e.hostdev, pf = e.hostdev.physfn,
+        vf = vf_number(e.hostdev, index),
         id = id, label = e.label or require("vflaunch.topology").describe(e) }
     end
   end
@@ -262,6 +269,7 @@ local function tri(b) return b == nil and -1 or (b and 1 or 0) end
 function M.apply(ctx, devices)
   local list = wanted(devices)
   if #list == 0 then return end
+  ctx.netinfo = nil -- the originals journaled are read now, not when the checks ran
   local entries, by_pf, order = {}, {}, {}
   for _, w in ipairs(list) do
     local info, err = pf_info(ctx, w.pf)
