@@ -205,9 +205,9 @@ local function wanted(devices)
 end
 
 -- Every problem with the VF identities of devices, before anything changes, each through
--- problem(fmt, ...): a device that is no network VF, a PF whose VF settings cannot be read,
--- a setting its driver does not report (so it cannot be checked), a rate above the PF's link
--- speed, a MAC a live guest uses.
+-- problem(fmt, ...): a device that is no network VF, a PF whose VF settings cannot be read or
+-- that is down, a setting its driver does not report (so it cannot be checked), a rate above
+-- the PF's link speed, a MAC a live guest uses.
 function M.check(ctx, devices, problem)
   local list = wanted(devices)
   if #list == 0 then return end
