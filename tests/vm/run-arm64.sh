@@ -24,6 +24,8 @@ prog=run-arm64.sh
 die() { echo "$prog: $*" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/hostlib.sh
+. "$here/hostlib.sh"
 boot=uefi
 if [ "${1:-}" = --dt ]; then
 	boot=dt
@@ -56,54 +58,13 @@ eval "$("$here/build-host-initrd-arm64.sh")"
 append="console=ttyAMA0 panic=-1 loglevel=4 vmtest.payload=$payload vmtest.boot=$boot"
 for a in "$@"; do append="$append vmtest.arg=$a"; done
 
-# The PFs as on the x86_64 host (tests/vm/run.sh): each an NVMe controller in its own subsystem,
-# behind its own root port, with QEMU 7.2's SR-IOV rules; and the two-function NVMe device whose
-# functions share an IOMMU group (no ACS between them), for the "group not viable" check.
-pf() { # pf N CHASSIS
-	echo "-device pcie-root-port,id=rp$1,chassis=$2,slot=0"
-	echo "-device nvme-subsys,id=ss$1,nqn=vmtest-pf$1"
-	echo "-device nvme,bus=rp$1,serial=vmtest-pf$1,subsys=ss$1,sriov_max_vfs=$vfs,sriov_vq_flexible=$((2 * vfs)),sriov_vi_flexible=$vfs,max_ioqpairs=$((2 * vfs + 2)),msix_qsize=$((vfs + 1))"
-}
-pair() {
-	echo "-device pcie-root-port,id=rp9,chassis=9,slot=0"
-	echo "-device nvme,bus=rp9,addr=00.0,multifunction=on,serial=vmtest-fn0"
-	echo "-device nvme,bus=rp9,addr=00.1,serial=vmtest-fn1"
-}
+# The PFs and the two-function device as on the x86_64 host (tests/vm/hostlib.sh).
 # shellcheck disable=SC2207
-devs=($(pf 0 1) $(pf 1 2) $(pair))
+devs=($(nvme_pf 0 1) $(nvme_pf 1 2) $(nvme_pair))
 
-log=$(mktemp /tmp/vmtest-run.XXXXXX)
-trap 'rm -f "$log"' EXIT
 echo "$prog: booting the aarch64 host ($boot) for payload '$payload' ($vfs VFs per PF max, ${mem} MiB, $smp cpus, timeout ${tmo}s)"
-t0=$(date +%s.%N)
-set +e
-timeout --foreground -k 10 "$tmo" qemu-system-aarch64 -accel tcg,thread=multi \
+vm_run "$prog" "$payload" "$tmo" qemu-system-aarch64 -accel tcg,thread=multi \
 	-M virt,iommu=smmuv3,gic-version=3 -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-nographic -nodefaults -serial stdio -no-reboot -monitor none "${firmware[@]}" \
 	"${devs[@]}" \
-	-kernel "$HOST_KERNEL" -initrd "$HOST_INITRD" -append "$append" </dev/null 2>&1 | sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' | tee "$log"
-qrc=${PIPESTATUS[0]}
-set -e
-t1=$(date +%s.%N)
-[ -z "${VMTEST_LOG:-}" ] || cp "$log" "$VMTEST_LOG"
-
-pass=$(grep -c '^VMTEST-PASS ' "$log" || :)
-fail=$(grep -c '^VMTEST-FAIL ' "$log" || :)
-done_rc=$(sed -n "s/^VMTEST-DONE $payload \([0-9]*\)\$/\1/p" "$log" | tail -n 1)
-echo "$prog: host wall time $(awk "BEGIN{print $t1 - $t0}") s, qemu exit $qrc"
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	echo "VMTEST-FAIL run-arm64.sh timeout after ${tmo}s"
-	fail=$((fail + 1))
-elif [ -z "$done_rc" ]; then
-	echo "VMTEST-FAIL run-arm64.sh the payload did not finish (no VMTEST-DONE: kernel panic or crash?)"
-	fail=$((fail + 1))
-elif [ "$done_rc" != 0 ] && [ "$fail" = 0 ]; then
-	echo "VMTEST-FAIL run-arm64.sh payload exited $done_rc"
-	fail=$((fail + 1))
-fi
-if [ "$pass" = 0 ] && [ "$fail" = 0 ]; then
-	echo "VMTEST-FAIL run-arm64.sh no check ran"
-	fail=1
-fi
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+	-kernel "$HOST_KERNEL" -initrd "$HOST_INITRD" -append "$append"

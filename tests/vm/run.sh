@@ -28,6 +28,8 @@ prog=run.sh
 die() { echo "$prog: $*" >&2; exit 2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/hostlib.sh
+. "$here/hostlib.sh"
 build_args=()
 if [ "${1:-}" = --with-dpdk ]; then
 	build_args+=(--with-dpdk)
@@ -76,22 +78,6 @@ eval "$("$here/build-host-initrd.sh" "${build_args[@]}")"
 append="console=ttyS0 intel_iommu=on panic=-1 loglevel=4 vmtest.payload=$payload"
 for a in "$@"; do append="$append vmtest.arg=$a"; done
 
-# Each PF is an NVMe controller in its own subsystem, behind its own root port. QEMU 7.2's rules for
-# SR-IOV: sriov_vq_flexible >= 2 per VF, sriov_vi_flexible >= 1 per VF,
-# max_ioqpairs - sriov_vq_flexible >= 2, msix_qsize - sriov_vi_flexible >= 1.
-pf() { # pf N CHASSIS
-	echo "-device pcie-root-port,id=rp$1,chassis=$2,slot=0"
-	echo "-device nvme-subsys,id=ss$1,nqn=vmtest-pf$1"
-	echo "-device nvme,bus=rp$1,serial=vmtest-pf$1,subsys=ss$1,sriov_max_vfs=$vfs,sriov_vq_flexible=$((2 * vfs)),sriov_vi_flexible=$vfs,max_ioqpairs=$((2 * vfs + 2)),msix_qsize=$((vfs + 1))"
-}
-# A two-function NVMe device (no SR-IOV) behind a third root port: without ACS between them the
-# functions share one IOMMU group, and both stay on the host's nvme driver. Passing one through is
-# the "group not viable" case of the vflaunch payload.
-pair() {
-	echo "-device pcie-root-port,id=rp9,chassis=9,slot=0"
-	echo "-device nvme,bus=rp9,addr=00.0,multifunction=on,serial=vmtest-fn0"
-	echo "-device nvme,bus=rp9,addr=00.1,serial=vmtest-fn1"
-}
 # An Intel 82576 (QEMU's igb: 8 VFs, the Linux igb driver offers 7) behind its own root port, no
 # backend: the link is down, which VF identity does not need. Its VFs have no I/O BARs, nor does it.
 igb() { # igb N CHASSIS
@@ -100,46 +86,17 @@ igb() { # igb N CHASSIS
 }
 # shellcheck disable=SC2207
 case $host in
-nvme) devs=($(pf 0 1) $(pf 1 2) $(pair)) ;;
-igb) devs=($(igb 0 1) $(igb 1 2) $(pf 2 3)) ;;
+nvme) devs=($(nvme_pf 0 1) $(nvme_pf 1 2) $(nvme_pair)) ;;
+igb) devs=($(igb 0 1) $(igb 1 2) $(nvme_pf 2 3)) ;;
 esac
 read -r -a extra_args <<<"${VMTEST_QEMU_ARGS:-}"
 devs+=("${extra_args[@]}")
 
-log=$(mktemp /tmp/vmtest-run.XXXXXX)
-trap 'rm -f "$log"' EXIT
 what="host for payload '$payload' ($vfs VFs per PF max"
 [ "$host" = nvme ] || what="$host host for payload '$payload' ($vfs VFs per NVMe PF max"
 echo "$prog: booting $what, ${mem} MiB, $smp cpus, timeout ${tmo}s)"
-t0=$(date +%s.%N)
-set +e
-timeout --foreground -k 10 "$tmo" "$qemu" -accel tcg,thread=multi -M q35,kernel-irqchip=split \
+vm_run "$prog" "$payload" "$tmo" "$qemu" -accel tcg,thread=multi -M q35,kernel-irqchip=split \
 	-cpu "$cpu" -smp "$smp" -m "$mem" -nographic -nodefaults -serial stdio -no-reboot -monitor none \
 	-device intel-iommu,intremap=on,caching-mode=on \
 	"${devs[@]}" \
-	-kernel "$HOST_KERNEL" -initrd "$HOST_INITRD" -append "$append" </dev/null 2>&1 | sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' | tee "$log"
-qrc=${PIPESTATUS[0]}
-set -e
-t1=$(date +%s.%N)
-[ -z "${VMTEST_LOG:-}" ] || cp "$log" "$VMTEST_LOG"
-
-pass=$(grep -c '^VMTEST-PASS ' "$log" || :)
-fail=$(grep -c '^VMTEST-FAIL ' "$log" || :)
-done_rc=$(sed -n "s/^VMTEST-DONE $payload \([0-9]*\)\$/\1/p" "$log" | tail -n 1)
-echo "$prog: host wall time $(echo "$t1 - $t0" | bc 2>/dev/null || awk "BEGIN{print $t1 - $t0}") s, qemu exit $qrc"
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	echo "VMTEST-FAIL run.sh timeout after ${tmo}s"
-	fail=$((fail + 1))
-elif [ -z "$done_rc" ]; then
-	echo "VMTEST-FAIL run.sh the payload did not finish (no VMTEST-DONE: kernel panic or crash?)"
-	fail=$((fail + 1))
-elif [ "$done_rc" != 0 ] && [ "$fail" = 0 ]; then
-	echo "VMTEST-FAIL run.sh payload exited $done_rc"
-	fail=$((fail + 1))
-fi
-if [ "$pass" = 0 ] && [ "$fail" = 0 ]; then
-	echo "VMTEST-FAIL run.sh no check ran"
-	fail=1
-fi
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+	-kernel "$HOST_KERNEL" -initrd "$HOST_INITRD" -append "$append"
