@@ -14,11 +14,11 @@
 
 #include "fakekernel.h"
 #include "host.h"
+#include "luatest.h"
 #include "vfio.h"
 
 #define VF3 "0000:03:10.6"
 
-static lua_State *L;
 static char jpath[PATH_MAX];
 
 static void set_global(const char *name, const char *value)
@@ -51,34 +51,6 @@ static int teardown(void **state)
 	(void)state;
 	lua_close(L);
 	return fk_teardown();
-}
-
-/* Run chunk; fail the test with Lua's message if it raises. */
-#define lua_ok(chunk) lua_ok_(chunk, __FILE__, __LINE__)
-static void lua_ok_(const char *chunk, const char *file, int line)
-{
-	if (luaL_dostring(L, chunk) != LUA_OK) {
-		print_message("%s:%d: %s\n", file, line, lua_tostring(L, -1));
-		_fail(file, line);
-	}
-	lua_settop(L, 0);
-}
-
-/* Run chunk; it must raise an error whose message contains want. */
-#define lua_raises(chunk, want) lua_raises_(chunk, want, __FILE__, __LINE__)
-static void lua_raises_(const char *chunk, const char *want, const char *file, int line)
-{
-	if (luaL_dostring(L, chunk) == LUA_OK) {
-		print_message("%s:%d: no error, wanted one with \"%s\"\n", file, line, want);
-		_fail(file, line);
-	}
-	const char *msg = lua_tostring(L, -1);
-	if (!msg || !strstr(msg, want)) {
-		print_message("%s:%d: error \"%s\", wanted one with \"%s\"\n", file, line,
-		              msg ? msg : "(not a string)", want);
-		_fail(file, line);
-	}
-	lua_settop(L, 0);
 }
 
 static void test_bind_journal_create_add_entries(void **state)

@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 
 #include "host.h"
+#include "luatest.h"
 #include "simhost.h"
 #include "sysfs.h"
 
-static lua_State *L;
 static char base[PATH_MAX], sys_[PATH_MAX];
 
 /* N = core.net, SYS = the tree's sysfs root. */
@@ -46,34 +46,6 @@ static int teardown(void **state)
 	(void)state;
 	lua_close(L);
 	return rmtree(base);
-}
-
-#define lua_ok(chunk) lua_ok_(chunk, __FILE__, __LINE__)
-static void lua_ok_(const char *chunk, const char *file, int line)
-{
-	if (luaL_dostring(L, chunk) != LUA_OK) {
-		print_message("%s:%d: %s\n", file, line, lua_tostring(L, -1));
-		_fail(file, line);
-	}
-	lua_settop(L, 0);
-}
-
-#define lua_raises(chunk, want) lua_raises_(chunk, want, __FILE__, __LINE__)
-static void lua_raises_(const char *chunk, const char *want, const char *file, int line)
-{
-	const char *msg;
-
-	if (luaL_dostring(L, chunk) == LUA_OK) {
-		print_message("%s:%d: no error, wanted one with \"%s\"\n", file, line, want);
-		_fail(file, line);
-	}
-	msg = lua_tostring(L, -1);
-	if (!msg || !strstr(msg, want)) {
-		print_message("%s:%d: error \"%s\", wanted one with \"%s\"\n", file, line,
-		              msg ? msg : "(not a string)", want);
-		_fail(file, line);
-	}
-	lua_settop(L, 0);
 }
 
 static void test_bind_net_get(void **state)

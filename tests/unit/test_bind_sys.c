@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "host.h"
+#include "luatest.h"
 #include "sysfs.h"
 
-static lua_State *L;
 
 static int setup(void **state)
 {
@@ -37,62 +37,48 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Run chunk: it must succeed (want NULL) or raise an error containing want. */
-static void run(const char *chunk, const char *want)
-{
-	int rc = luaL_dostring(L, chunk);
-	const char *msg = rc == LUA_OK ? "" : lua_tostring(L, -1);
-
-	if ((want == NULL) != (rc == LUA_OK) || (want && (!msg || !strstr(msg, want)))) {
-		print_message("chunk: %s\nresult: %s\nwanted: %s\n", chunk, rc == LUA_OK ? "ok" : msg,
-		              want ? want : "ok");
-		fail();
-	}
-	lua_settop(L, 0);
-}
-
 static void test_bind_sys_argv_checked(void **state)
 {
 	(void)state;
-	run("S.exec({ {} })", "argv[1] is a table, not a string");
-	run("S.exec({ '/bin/true', 42 })", "argv[2] is a number, not a string");
-	run("S.spawn({ '/bin/true', true })", "argv[2] is a boolean, not a string");
-	run("S.run({ '/k\\0hidden' }, 5)", "argv[1] holds a NUL byte");
-	run("S.exec({})", "empty argv");
-	run("S.run('x', 5)", "table expected");
+	lua_raises("S.exec({ {} })", "argv[1] is a table, not a string");
+	lua_raises("S.exec({ '/bin/true', 42 })", "argv[2] is a number, not a string");
+	lua_raises("S.spawn({ '/bin/true', true })", "argv[2] is a boolean, not a string");
+	lua_raises("S.run({ '/k\\0hidden' }, 5)", "argv[1] holds a NUL byte");
+	lua_raises("S.exec({})", "empty argv");
+	lua_raises("S.run('x', 5)", "table expected");
 }
 
 static void test_bind_sys_len_lie(void **state)
 {
 	(void)state;
 	/* The length is the table's own: __len cannot size the buffer (1 << 61 words). */
-	run("local r = assert(S.run(setmetatable({ '/bin/echo', 'x' },\n"
+	lua_ok("local r = assert(S.run(setmetatable({ '/bin/echo', 'x' },\n"
 	    "  { __len = function() return (1 << 61) - 1 end }), 5))\n"
-	    "assert(r.status == 0 and r.output == 'x\\n', r.output)", NULL);
+	    "assert(r.status == 0 and r.output == 'x\\n', r.output)");
 }
 
 static void test_bind_sys_exec_fails_cleanly(void **state)
 {
 	(void)state;
-	run("local ok, msg, st = S.exec({ '/nonexistent/qemu' })\n"
-	    "assert(ok == nil and st == 127 and msg:find('cannot execute /nonexistent/qemu'), msg)", NULL);
-	run("local ok, msg, st = S.exec({ '/etc/hostname' })\n"
-	    "assert(ok == nil and st == 126, msg)", NULL);
+	lua_ok("local ok, msg, st = S.exec({ '/nonexistent/qemu' })\n"
+	    "assert(ok == nil and st == 127 and msg:find('cannot execute /nonexistent/qemu'), msg)");
+	lua_ok("local ok, msg, st = S.exec({ '/etc/hostname' })\n"
+	    "assert(ok == nil and st == 126, msg)");
 }
 
 static void test_bind_sys_spawn_wait(void **state)
 {
 	(void)state;
-	run("local pid = assert(S.spawn({ '/bin/sh', '-c', 'exit 7' }))\n"
+	lua_ok("local pid = assert(S.spawn({ '/bin/sh', '-c', 'exit 7' }))\n"
 	    "assert(S.wait(pid) == 7)\n"
 	    "local st = assert(S.starttime(S.getpid()))\n"
-	    "assert(S.alive(S.getpid(), st) and not S.alive(S.getpid(), st + 1))", NULL);
+	    "assert(S.alive(S.getpid(), st) and not S.alive(S.getpid(), st + 1))");
 }
 
 static void test_bind_sys_forbid_writes(void **state)
 {
 	(void)state;
-	run("S.forbid_writes()", NULL);
+	lua_ok("S.forbid_writes()");
 	assert_int_equal(sysfs_write("/nonexistent/attr", "1"), -EROFS);
 }
 
