@@ -8,13 +8,6 @@
 fk_host 82599 "$tmp/lh"
 export FAKE_QEMU_ROOT="$tmp/lh" FAKE_QEMU_LOG="$tmp/fq.log"
 state=$tmp/lh/run/vflaunch
-# wait_for FILE PATTERN: up to 10 s for a line in FILE.
-wait_for() {
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1)); [ "$i" -gt 100 ] && return 1; sleep 0.1
-	done
-}
 guest() { # guest NAME ADDR...: a script for a machine NAME with those devices
 	f=$tmp/$1.lua n=$1
 	shift

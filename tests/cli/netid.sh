@@ -8,13 +8,6 @@
 [ -n "$fakekernel" ] || { bad "netid: no fake kernel given (run.sh VFLAUNCH MKSIMHOST FAKEKERNEL.so)"; return; }
 
 N=$tmp/n
-# nwait FILE PATTERN: up to 10 s for a line in FILE.
-nwait() {
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1)); [ "$i" -gt 100 ] && return 1; sleep 0.1
-	done
-}
 nhost() {
 	rm -rf "$N"
 	fk_host 82599 "$N" >/dev/null
@@ -129,7 +122,7 @@ nscript "$tmp/n5.lua" n5 'm:root_port():add("0002:81:10.0", { mac = "52:54:00:aa
 nscript "$tmp/n6.lua" n6 'm:root_port():add("0002:81:10.2", { mac = "52:54:00:AA:BB:CC" })'
 fk_env "$N" "$vf" --root "$N" --qemu tests/cli/fake-qemu.sh "$tmp/n5.lua" >"$tmp/n5.out" 2>&1 &
 n5pid=$!
-check "netid: live guest started" nwait "$FAKE_QEMU_LOG" "started"
+check "netid: live guest started" wait_for "$FAKE_QEMU_LOG" "started"
 nstate >"$tmp/n.before"
 expect "netid: duplicate MAC across guests" 3 "n6.lua:3: .*mac 52:54:00:aa:bb:cc is in use by launch 'n5'" nrun --qemu /bin/true "$tmp/n6.lua"
 nstate >"$tmp/n.after"

@@ -41,6 +41,14 @@ expect() {
 VFLAUNCH=$vf MKSIMHOST=$mksimhost FK_SO=$fakekernel
 . "$dir/fklib.sh"
 
+# wait_for FILE PATTERN: up to 10 s for a line in FILE.
+wait_for() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -gt 100 ] && return 1; sleep 0.1
+	done
+}
+
 # JSON validity: one document, strict (jq).
 is_json() { jq -e . "$1" >/dev/null 2>&1 && [ "$(jq -s length "$1" 2>/dev/null)" = 1 ]; }
 
