@@ -176,8 +176,9 @@ struct simhost *simhost_large(int pfs)
 
 		/* As in host_large: the first half in domain 0000 from bus 11 on node 0, the rest in
 		 * 0001 from bus 91 on node 1, each PF alone on its root bus. */
-		snprintf(addrs[i], sizeof addrs[i], "%04x:%02x:00.0", second, (second ? 0x91 : 0x11) +
-		         (second ? i - half : i));
+		/* At most 64 PFs a domain: buses 11-50 and 91-d0, a byte (as the compiler is told). */
+		unsigned char bus = (unsigned char)((second ? 0x91 : 0x11) + (second ? i - half : i));
+		snprintf(addrs[i], sizeof addrs[i], "%04x:%02x:00.0", second, bus);
 		rows[i] = host_large[0];
 		rows[i].addr = addrs[i];
 		rows[i].numa = second;
