@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Build the initramfs of the emulated aarch64 test host (make check-vm-arm64): Debian 12's arm64
-# busybox, the arm64 kernel's modules for NVMe and vfio (tests/vm/modules.sh), tests/vm/init, every
+# busybox, the arm64 kernel's modules for NVMe and vfio (tests/vm/buildlib.sh), tests/vm/init, every
 # file of tests/vm/payload/, the cross-built arm64 vflaunch and its test build, Debian's arm64
 # qemu-system-aarch64 (package qemu-system-arm) for the nested guest, each with the shared libraries
 # it needs (read from the ELF files with readelf, as ldd cannot run another architecture's
@@ -29,6 +29,8 @@ say() { echo "$prog: $*" >&2; }
 
 [ $# -eq 0 ] || die "usage: build-host-initrd-arm64.sh"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/buildlib.sh
+. "$here/buildlib.sh"
 repo=$(cd "$here/../.." && pwd)
 cache=${VFLAUNCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch}
 case $cache in /*) ;; *) cache=$PWD/$cache ;; esac   # apt runs from other directories
@@ -55,23 +57,8 @@ ga=$cache/guest/arm64
 for f in "$ga/vmlinuz" "$ga/busybox" "$ga/fetched.stamp" "$ga/initrd.gz"; do
 	[ -f "$f" ] || die "$f missing after tests/guest/prepare.sh"
 done
-# The nested guest's initrd must come from this checkout's tests/guest/init, but the cache is
-# shared (another checkout may rebuild it from its own init): copy it under prepare.sh's lock while
-# its hash is ours, as build-host-initrd.sh does.
-guest_init_hash=$(cat "$repo/tests/guest/init" "$ga/busybox" | sha256sum | cut -d' ' -f1)
-guest_initrd=$vmdir/guest-initrd-${guest_init_hash:0:16}.gz
-if [ ! -f "$guest_initrd" ]; then
-	for try in 1 2 3; do
-		[ "$try" = 1 ] || "$repo/tests/guest/prepare.sh" arm64 >&2 || die "tests/guest/prepare.sh arm64 failed"
-		(
-			flock 9
-			[ "$(cat "$ga/initrd.sha256" 2>/dev/null)" = "$guest_init_hash" ] || exit 1
-			cp "$ga/initrd.gz" "$guest_initrd.new" && mv "$guest_initrd.new" "$guest_initrd"
-		) 9>"$ga/.lock" && break
-	done
-	[ -f "$guest_initrd" ] || die "$ga/initrd.gz keeps being rebuilt from another tests/guest/init"
-	find "$vmdir" -maxdepth 1 -name 'guest-initrd-*.gz' ! -name "${guest_initrd##*/}" -mmin +1440 -delete
-fi
+# The nested guest's initrd from this checkout's tests/guest/init (tests/vm/buildlib.sh).
+guest_initrd=$(vm_guest_initrd "$repo" "$ga" "$vmdir/guest-initrd") || die "no nested guest initrd"
 read -r _ kpkg kver_deb < <(grep '^kernel ' "$ga/fetched.stamp") || die "no kernel line in $ga/fetched.stamp"
 kver=${kpkg#linux-image-}
 
@@ -132,8 +119,6 @@ moddir=$vmdir/modules-$modkey
 if [ ! -f "$moddir/done" ]; then
 	say "resolving modules: $modules_wanted"
 	rm -rf "$moddir"
-	# shellcheck source=modules.sh
-	. "$here/modules.sh"
 	vm_modules "$kdeb" "$kver" "$modules_wanted" "$moddir" qemu-aarch64 "$ga/busybox" depmod ||
 		die "cannot resolve the modules"
 	say "modules, in load order: $(sed 's,.*/,,; s,\.ko.*,,' "$moddir/load-order" | tr '\n' ' ')"

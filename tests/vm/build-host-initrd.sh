@@ -44,8 +44,8 @@ done
 case $tag in *[!a-z0-9]*) die "--tag '$tag': lowercase letters and digits only" ;; esac
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/vm/modules.sh
-. "$here/modules.sh"
+# shellcheck source=tests/vm/buildlib.sh
+. "$here/buildlib.sh"
 repo=$(cd "$here/../.." && pwd)
 cache=${VFLAUNCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vflaunch}
 export VFLAUNCH_CACHE=$cache
@@ -77,23 +77,8 @@ for f in "$g64/vmlinuz" "$g64/busybox" "$g64/fetched.stamp" "$ga/vmlinuz" "$ga/i
 	[ -f "$f" ] || die "$f missing after tests/guest/prepare.sh"
 done
 # The nested guest's initrd must be built from this checkout's tests/guest/init (the launches payload
-# needs its vflaunch.linger switch), but the cache is shared: another checkout's prepare.sh may have
-# rebuilt it from its own init since. prepare.sh names its inputs' hash in initrd.sha256; copy the initrd
-# under prepare.sh's lock while that hash is ours, and use the copy.
-guest_init_hash=$(cat "$repo/tests/guest/init" "$ga/busybox" | sha256sum | cut -d' ' -f1)
-guest_initrd=$vmdir/guest-arm64-initrd-${guest_init_hash:0:16}.gz
-if [ ! -f "$guest_initrd" ]; then
-	for try in 1 2 3; do
-		[ "$try" = 1 ] || "$repo/tests/guest/prepare.sh" arm64 >&2 || die "tests/guest/prepare.sh arm64 failed"
-		(
-			flock 9
-			[ "$(cat "$ga/initrd.sha256" 2>/dev/null)" = "$guest_init_hash" ] || exit 1
-			cp "$ga/initrd.gz" "$guest_initrd.new" && mv "$guest_initrd.new" "$guest_initrd"
-		) 9>"$ga/.lock" && break
-	done
-	[ -f "$guest_initrd" ] || die "$ga/initrd.gz keeps being rebuilt from another tests/guest/init"
-	find "$vmdir" -maxdepth 1 -name 'guest-arm64-initrd-*.gz' ! -name "${guest_initrd##*/}" -mmin +1440 -delete
-fi
+# needs its vflaunch.linger switch), though the cache is shared (tests/vm/buildlib.sh).
+guest_initrd=$(vm_guest_initrd "$repo" "$ga" "$vmdir/guest-arm64-initrd") || die "no nested guest initrd"
 # 2. The modules of those very kernel packages: tests/guest keeps only /boot, so fetch the .deb once more
 #    (same package and version, private apt state as prepare.sh does) and keep it in the cache.
 #    kernel_deb ARCH STAMP: prints the .deb's path, fetching it first when it is not there yet.

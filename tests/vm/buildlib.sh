@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-# Sourced by tests/vm/build-host-initrd.sh and build-host-initrd-arm64.sh (bash): the kernel
-# modules a test host (or its nested guest) loads, with their dependencies, taken from a Debian
-# kernel package; a function so that the depmod that runs can be any architecture's busybox
-# (the amd64 one reads arm64 modules too; the arm64 host's runs under qemu-user).
+# shellcheck shell=bash
+# Sourced by tests/vm/build-host-initrd.sh and build-host-initrd-arm64.sh (bash): what both
+# builders of a test host's initramfs need. The kernel modules a test host (or its nested guest)
+# loads, with their dependencies, taken from a Debian kernel package (a function so that the
+# depmod that runs can be any architecture's busybox: the amd64 one reads arm64 modules too; the
+# arm64 host's runs under qemu-user); and the nested guest's initrd from this checkout.
 #
 #   vm_modules KDEB KVER WANTED OUTDIR DEPMOD...
 #     KDEB    the linux-image .deb; KVER its version (lib/modules/KVER)
@@ -83,4 +85,35 @@ vm_modules() {
 	touch "$work/out/done"
 	mv "$work/out" "$out"
 	rm -rf "$work"
+}
+
+# vm_guest_initrd REPO GA PREFIX: the nested guest's initrd (GA: tests/guest's arm64 cache), built
+# from REPO's tests/guest/init, kept as PREFIX-HASH.gz (HASH: of that init and busybox) and
+# printed. The cache of tests/guest is shared: another checkout's prepare.sh may have rebuilt it
+# from its own init since. prepare.sh names its inputs' hash in initrd.sha256; the initrd is copied
+# under prepare.sh's lock while that hash is ours (prepare.sh runs again, up to twice, when not).
+# Copies unused for a day are removed. Non-zero with a message on stderr on failure.
+vm_guest_initrd() {
+	local repo=$1 ga=$2 prefix=$3 hash out try
+	hash=$(cat "$repo/tests/guest/init" "$ga/busybox" | sha256sum | cut -d' ' -f1)
+	out=$prefix-${hash:0:16}.gz
+	if [ ! -f "$out" ]; then
+		for try in 1 2 3; do
+			if [ "$try" != 1 ] && ! "$repo/tests/guest/prepare.sh" arm64 >&2; then
+				echo "vm_guest_initrd: tests/guest/prepare.sh arm64 failed" >&2
+				return 1
+			fi
+			(
+				flock 9
+				[ "$(cat "$ga/initrd.sha256" 2>/dev/null)" = "$hash" ] || exit 1
+				cp "$ga/initrd.gz" "$out.new" && mv "$out.new" "$out"
+			) 9>"$ga/.lock" && break
+		done
+		if [ ! -f "$out" ]; then
+			echo "vm_guest_initrd: $ga/initrd.gz keeps being rebuilt from another tests/guest/init" >&2
+			return 1
+		fi
+		find "${prefix%/*}" -maxdepth 1 -name "${prefix##*/}-*.gz" ! -name "${out##*/}" -mmin +1440 -delete
+	fi
+	echo "$out"
 }
