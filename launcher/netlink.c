@@ -18,23 +18,6 @@
 #include "errbuf.h"
 #include "sysfs.h"
 
-/* Older uapi headers lack these; the values are ABI. */
-#ifndef RTEXT_FILTER_SKIP_STATS
-#define RTEXT_FILTER_SKIP_STATS (1 << 3)
-#endif
-#ifndef NLM_F_CAPPED
-#define NLM_F_CAPPED 0x100
-#endif
-#ifndef NLM_F_ACK_TLVS
-#define NLM_F_ACK_TLVS 0x200
-#endif
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NLMSGERR_ATTR_MSG
-#define NLMSGERR_ATTR_MSG 1
-#endif
-
 static const char *const attr_names[NL_VF_NATTRS] = {
 	"mac", "vlan", "rate", "spoofchk", "trust", "link"
 };

@@ -8,6 +8,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+/* Older uapi headers lack these; the values are ABI. */
+#ifndef RTEXT_FILTER_SKIP_STATS
+#define RTEXT_FILTER_SKIP_STATS (1 << 3)
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED 0x100
+#endif
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS 0x200
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NLMSGERR_ATTR_MSG
+#define NLMSGERR_ATTR_MSG 1
+#endif
+
 #define NL_IFNAMELEN 16          /* IFNAMSIZ */
 #define NL_MACLEN 6              /* ETH_ALEN: the VF MACs vflaunch sets are Ethernet */
 #define NL_MACSTRLEN 18          /* "aa:bb:cc:dd:ee:ff" and its NUL */

@@ -21,16 +21,6 @@
 
 #include "sysfs.h"
 
-#ifndef NLM_F_CAPPED
-#define NLM_F_CAPPED 0x100
-#endif
-#ifndef NLM_F_ACK_TLVS
-#define NLM_F_ACK_TLVS 0x200
-#endif
-#ifndef NLMSGERR_ATTR_MSG
-#define NLMSGERR_ATTR_MSG 1
-#endif
-
 #define BIT(a) (1u << (a))
 #define ALL (BIT(NL_VF_NATTRS) - 1)
 
