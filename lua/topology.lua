@@ -193,15 +193,18 @@ local function check_io_reserve(v)
     "(bytes) or a string such as \"4K\"%s", util.show(v), why and ("; " .. why) or "")
 end
 
+-- sees_nil: a checker that must see a field left out (addr behind a port, host always); every
+-- other checker accepts nil whatever the element, so new_element skips it for a field left out.
+local ADDR = { "addr", check_addr, sees_nil = true }
 local FIELDS = {
-  device = { { "id", check_id }, { "addr", check_addr }, { "host", check_host },
+  device = { { "id", check_id }, ADDR, { "host", check_host, sees_nil = true },
     { "rombar", int_field("rombar", 0, 1) } }, -- and VF identity's, below
-  ["root-port"] = { { "id", check_id }, { "addr", check_addr },
+  ["root-port"] = { { "id", check_id }, ADDR,
     { "chassis", int_field("chassis", 0, 255) }, { "slot", int_field("slot", 0, 8191) },
     { "io_reserve", root_port_only("io_reserve", check_io_reserve) },
     { "bus_reserve", root_port_only("bus_reserve", int_field("bus_reserve", 0, 255)) } },
-  ["upstream-port"] = { { "id", check_id }, { "addr", check_addr } },
-  ["downstream-port"] = { { "id", check_id }, { "addr", check_addr },
+  ["upstream-port"] = { { "id", check_id }, ADDR },
+  ["downstream-port"] = { { "id", check_id }, ADDR,
     { "chassis", int_field("chassis", 0, 255) }, { "slot", int_field("slot", 0, 8191) } },
 }
 
@@ -261,24 +264,33 @@ local function new_bus(machine, owner)
   return { machine = machine, owner = owner, children = {} }
 end
 
--- A new element of kind on bus, each field through its checker; errors name `call`.
-local function new_element(call, bus, kind, model, values, mt)
-  local mrec = private[bus.machine]
-  local e = setmetatable({}, mt)
-  local rec = { kind = kind, model = model, where = util.where(), machine = bus.machine,
-    parent = bus, checked = {} }
-  private[e] = rec
-  local checked = rec.checked
-  for _, f in ipairs(FIELDS[kind]) do
-    local ok, v = f[2](values[f[1]], rec)
-    if not ok then util.usage(call .. ": " .. v) end
-    if v ~= nil then -- most fields of most elements are left out: nothing to keep
-      rawset(e, f[1], v)
-      checked[f[1]] = type(v) == "table" and copy(v) or v
+-- A new element of kind on bus, each field through its checker; errors name `call`. where: the
+-- script's line, found once by the method the script called (one stack walk for a switch's 33
+-- elements, and none of the frames between the method and here).
+local function new_element(call, bus, kind, model, values, mt, where)
+  local e, checked = {}, {}
+  local rec = { kind = kind, model = model, where = where, machine = bus.machine, parent = bus,
+    checked = checked }
+  local fields = FIELDS[kind]
+  for i = 1, #fields do
+    local f = fields[i]
+    local name = f[1]
+    local v = values[name]
+    if v ~= nil or f.sees_nil then -- most fields of most elements are left out: nothing to keep
+      local ok
+      ok, v = f[2](v, rec)
+      if not ok then util.usage(call .. ": " .. v) end
+      if v ~= nil then
+        e[name] = v -- e has no metatable yet: a plain field
+        checked[name] = type(v) == "table" and copy(v) or v
+      end
     end
   end
-  bus.children[#bus.children + 1] = e
-  mrec.elements[#mrec.elements + 1] = e
+  setmetatable(e, mt)
+  private[e] = rec
+  local children, elements = bus.children, private[bus.machine].elements
+  children[#children + 1] = e
+  elements[#elements + 1] = e
   return e, rec
 end
 
@@ -288,20 +300,32 @@ end
 local DEVICE_OPTS = { id = true, addr = true, rombar = true }
 for k in pairs(netid.KEY_SET) do DEVICE_OPTS[k] = true end
 
-local function add_device(call, bus, dev, opts, addr)
+local NET_KEYS = netid.KEYS
+
+-- Whether opts has a VF identity key (most calls have none).
+local function any_net(opts)
+  for i = 1, #NET_KEYS do
+    if opts[NET_KEYS[i]] ~= nil then return true end
+  end
+  return false
+end
+
+local function add_device(call, bus, dev, opts, addr, where)
   local values = { host = dev, id = opts.id, addr = addr or opts.addr, rombar = opts.rombar }
-  for k in pairs(netid.KEY_SET) do values[k] = opts[k] end
-  local e, rec = new_element(call, bus, "device", "vfio-pci", values, DeviceMT)
+  if any_net(opts) then
+    for i = 1, #NET_KEYS do values[NET_KEYS[i]] = opts[NET_KEYS[i]] end
+  end
+  local e, rec = new_element(call, bus, "device", "vfio-pci", values, DeviceMT, where)
   if type(dev) == "table" then rec.hostdev = dev end
   return e, rec
 end
 
 -- The options of function i of n in functions{...}: a VF identity key's value is one value
--- for every function, or a list of one per function (mac = {"52:54:00:..", ...}). any_net:
+-- for every function, or a list of one per function (mac = {"52:54:00:..", ...}). net:
 -- whether opts has a VF identity key at all (most calls have none).
-local function function_opts(call, opts, i, n, any_net)
+local function function_opts(call, opts, i, n, net)
   local out = { id = opts.ids and opts.ids[i] }
-  if not any_net then return out end
+  if not net then return out end
   for k in pairs(netid.KEY_SET) do
     local v = opts[k]
     if type(v) == "table" then
@@ -325,7 +349,7 @@ FUNCTIONS_OPTS_PORT.slot = nil
 
 -- Up to 8 devices as the functions of one slot: behind a port always device 0; on pcie.0 the
 -- slot given, or one assigned at finalize to all of them together.
-local function add_functions(call, bus, devs, opts, behind_port)
+local function add_functions(call, bus, devs, opts, behind_port, where)
   if behind_port and type(opts) == "table" and opts.slot ~= nil then
     util.usage(call .. ": behind a port the functions are always those of device 0 " ..
       "(00.0-00.7); leave slot out")
@@ -356,12 +380,12 @@ local function add_functions(call, bus, devs, opts, behind_port)
     end
     slot = s
   end
-  local any_net = false
-  for k in pairs(netid.KEY_SET) do any_net = any_net or opts[k] ~= nil end
+  local net = any_net(opts)
   local out, group = {}, {} -- group: the functions share one slot, assigned or not
   for i = 1, n do
     local addr = (behind_port or slot) and { slot = behind_port and 0 or slot, func = i - 1 }
-    local e, rec = add_device(call, bus, devs[i], function_opts(call, opts, i, n, any_net), addr)
+    local e, rec = add_device(call, bus, devs[i], function_opts(call, opts, i, n, net), addr,
+      where)
     if not addr then rec.auto = { func = i - 1, group = group } end
     out[i] = e
   end
@@ -404,7 +428,7 @@ function Machine:root_port(opts)
   if io_reserve == nil and model == "pcie-root-port" then io_reserve = 0 end
   local p, rec = new_element("root_port", mrec.root, "root-port", model, {
     id = opts.id, addr = opts.addr, chassis = opts.chassis, slot = opts.slot,
-    io_reserve = io_reserve, bus_reserve = opts.bus_reserve }, PortMT)
+    io_reserve = io_reserve, bus_reserve = opts.bus_reserve }, PortMT, util.where(3))
   rec.below = new_bus(self, p)
   return p
 end
@@ -412,13 +436,14 @@ end
 -- A passthrough device straight on pcie.0 (opts.addr, or the next free slot).
 function Machine:add(dev, opts)
   local mrec = own(self, MachineMT, "m:add(dev, {...})")
-  return (add_device("add", mrec.root, dev, util.check_keys("add", opts, DEVICE_OPTS)))
+  return (add_device("add", mrec.root, dev, util.check_keys("add", opts, DEVICE_OPTS), nil,
+    util.where(3)))
 end
 
 -- Up to 8 passthrough devices as the functions of one slot on pcie.0.
 function Machine:functions(devs, opts)
   local mrec = own(self, MachineMT, "m:functions({dev, ...}, {...})")
-  return add_functions("functions", mrec.root, devs, opts, false)
+  return add_functions("functions", mrec.root, devs, opts, false, util.where(3))
 end
 
 -- Place a list of devices with a strategy: "flat", "switch" or "dense" (lua/plan.lua).
@@ -430,8 +455,9 @@ end
 -- Every passthrough device, in creation order.
 function Machine:devices()
   local mrec = own(self, MachineMT, "m:devices()")
-  local out = {}
-  for _, e in ipairs(mrec.elements) do
+  local out, elements = {}, mrec.elements
+  for i = 1, #elements do
+    local e = elements[i]
     if private[e].kind == "device" then out[#out + 1] = e end
   end
   return out
@@ -446,13 +472,13 @@ function Port:add(dev, opts)
   local rec = own(self, PortMT, "port:add(dev, {...})")
   opts = util.check_keys("add", opts, DEVICE_OPTS)
   local addr = opts.addr == nil and { slot = 0, func = 0 } or nil
-  return (add_device("add", rec.below, dev, opts, addr))
+  return (add_device("add", rec.below, dev, opts, addr, util.where(3)))
 end
 
 -- Up to 8 devices behind this port, as functions 0-7 of device 0.
 function Port:functions(devs, opts)
   local rec = own(self, PortMT, "port:functions({dev, ...}, {...})")
-  return add_functions("functions", rec.below, devs, opts, true)
+  return add_functions("functions", rec.below, devs, opts, true, util.where(3))
 end
 
 -- True when nothing is attached behind this port yet.
@@ -476,9 +502,9 @@ function Port:switch(opts)
     util.usage(string.format("switch: first_slot %d with %d ports gives the last port slot %d, " ..
       "and slots go up to 8191; use first_slot %d or lower", first, n, first + n - 1, 8192 - n))
   end
-  local m = rec.machine
+  local m, where = rec.machine, util.where(3)
   local up, uprec = new_element("switch", rec.below, "upstream-port", "x3130-upstream",
-    { id = opts.id, addr = { slot = 0, func = 0 } }, UpstreamMT)
+    { id = opts.id, addr = { slot = 0, func = 0 } }, UpstreamMT, where)
   uprec.below = new_bus(m, up)
   local sw = setmetatable({}, SwitchMT)
   local swrec = { upstream = up, ports = {}, where = uprec.where }
@@ -487,7 +513,7 @@ function Port:switch(opts)
   for i = 1, n do
     local dp, dprec = new_element("switch", uprec.below, "downstream-port", "xio3130-downstream",
       { addr = { slot = i - 1, func = 0 }, chassis = chassis, slot = first and first + i - 1 },
-      PortMT)
+      PortMT, where)
     dprec.below = new_bus(m, dp)
     dprec.switch = sw
     swrec.ports[i] = dp
@@ -548,51 +574,99 @@ end
 -- string kept at its check, passes again without a second check (most fields of most elements
 -- are nil). Anything else is checked again: a table (addr) can have changed inside, and a
 -- number compares equal to the float of itself, which no integer field takes.
-local function recheck(m, errors)
-  for _, e in ipairs(private[m].elements) do
-    local rec = private[e]
-    local checked = rec.checked
-    for _, f in ipairs(FIELDS[rec.kind]) do
-      local name = f[1]
-      local v = rawget(e, name)
-      local ok = v == nil and checked[name] == nil or type(v) == "string" and v == checked[name]
-      if not ok then ok, v = f[2](v, rec) end
-      if ok then
-        rawset(e, name, v)
-      else
-        rawset(e, name, copy(rec.checked[name]))
-        errors[#errors + 1] = { where = rec.where, element = e, message = string.format(
-          "%s was changed after creation: %s", name, v) }
-      end
+local function recheck_element(e, rec, errors)
+  local checked = rec.checked
+  for _, f in ipairs(FIELDS[rec.kind]) do
+    local name = f[1]
+    local v = rawget(e, name)
+    local ok = v == nil and checked[name] == nil or type(v) == "string" and v == checked[name]
+    if not ok then ok, v = f[2](v, rec) end
+    if ok then
+      rawset(e, name, v)
+    else
+      rawset(e, name, copy(rec.checked[name]))
+      errors[#errors + 1] = { where = rec.where, element = e, message = string.format(
+        "%s was changed after creation: %s", name, v) }
     end
+  end
+end
+
+-- An addr as check_addr keeps it: a plain table of exactly slot and func, integers, equal to c.
+local function same_addr(v, c)
+  if type(v) ~= "table" or getmetatable(v) or math.type(v.slot) ~= "integer" or
+      math.type(v.func) ~= "integer" or v.slot ~= c.slot or v.func ~= c.func then
+    return false
+  end
+  for k in next, v do
+    if k ~= "slot" and k ~= "func" then return false end
+  end
+  return true
+end
+
+-- Whether every field of e is still what its check kept (a value, not a table, of the same
+-- type, or an addr of the same slot and function) and none was added or removed. Then
+-- recheck_element would accept each as it is, and is skipped: for the thousands of elements of
+-- a plan, a dozen fields each, almost all nil. A field it cannot vouch for sends the element
+-- through recheck_element, which finds and reports it as before.
+local function unchanged(e, rec)
+  local checked, known, n = rec.checked, FIELD_SET[rec.kind], 0
+  for k, v in next, e do
+    local c = checked[k]
+    if c ~= nil then
+      if type(v) == "table" then
+        if k ~= "addr" or not same_addr(v, c) then return false end
+      elseif v ~= c or math.type(v) ~= math.type(c) then
+        return false
+      end
+      n = n + 1
+    elseif known[k] then
+      return false -- set after creation
+    end
+  end
+  for _ in next, checked do n = n - 1 end
+  return n == 0 -- else a field kept at creation was removed
+end
+
+local function recheck(m, errors)
+  local elements = private[m].elements
+  for i = 1, #elements do
+    local e = elements[i]
+    local rec = private[e]
+    if not unchanged(e, rec) then recheck_element(e, rec, errors) end
   end
 end
 
 local PREFIX = { ["root-port"] = "rp", ["upstream-port"] = "up", ["downstream-port"] = "dp",
   device = "hostdev" }
 
+-- Fields are read raw here and below: after recheck they are plain fields of the element, and
+-- the many left out (nil) would each ask the element's __index for methods and views.
 local function assign_ids(m, errors)
   local taken, counters = {}, {}
-  for _, e in ipairs(private[m].elements) do
-    if e.id then
-      if e.id == "pcie.0" or taken[e.id] then
-        local first = taken[e.id]
+  local elements = private[m].elements
+  for i = 1, #elements do
+    local e = elements[i]
+    local id = rawget(e, "id")
+    if id then
+      if id == "pcie.0" or taken[id] then
+        local first = taken[id]
         errors[#errors + 1] = { where = private[e].where, element = e, message = string.format(
           "id '%s' is already used%s; give each element its own id, or none to have one assigned",
-          e.id, first and (" by the " .. KIND_NAME[private[first].kind] .. " created at " ..
+          id, first and (" by the " .. KIND_NAME[private[first].kind] .. " created at " ..
           private[first].where) or " by the root bus") }
       end
-      taken[e.id] = e
+      taken[id] = e
     end
   end
-  for _, e in ipairs(private[m].elements) do
-    if not e.id then
+  for i = 1, #elements do
+    local e = elements[i]
+    if not rawget(e, "id") then
       local prefix = PREFIX[private[e].kind]
-      local n = counters[prefix] or 0
-      repeat n = n + 1 until not taken[prefix .. n]
+      local n, id = counters[prefix] or 0, nil
+      repeat n = n + 1; id = prefix .. n until not taken[id]
       counters[prefix] = n
-      rawset(e, "id", prefix .. n)
-      taken[e.id] = e
+      rawset(e, "id", id)
+      taken[id] = e
     end
   end
 end
@@ -601,11 +675,12 @@ local function assign_root_addrs(m, profile, errors)
   local used = {}
   local root = private[m].root
   for _, e in ipairs(root.children) do
-    if e.addr then used[e.addr.slot] = true end
+    local a = rawget(e, "addr")
+    if a then used[a.slot] = true end
   end
   local group_slot, free = {}, 1
   for _, e in ipairs(root.children) do
-    if not e.addr then
+    if not rawget(e, "addr") then
       local rec = private[e]
       local func, group = rec.auto and rec.auto.func or 0, rec.auto and rec.auto.group
       local slot = group and group_slot[group]
@@ -628,8 +703,8 @@ local function assign_root_addrs(m, profile, errors)
   end
 end
 
-local function is_port(e)
-  local kind = private[e].kind
+local function is_port(rec)
+  local kind = rec.kind
   return kind == "root-port" or kind == "downstream-port"
 end
 
@@ -637,14 +712,17 @@ end
 local function assign_chassis(m)
   local used = {}
   local elements = private[m].elements
-  for _, e in ipairs(elements) do
-    if e.chassis and e.slot then used[e.chassis .. "/" .. e.slot] = true end
+  for i = 1, #elements do
+    local e = elements[i]
+    local c, s = rawget(e, "chassis"), rawget(e, "slot")
+    if c and s then used[c .. "/" .. s] = true end
   end
   local next_slot = {}
-  for _, e in ipairs(elements) do
-    if is_port(e) and not (e.chassis and e.slot) then
-      local c = e.chassis or 1
-      local s = e.slot or next_slot[c] or 1
+  for i = 1, #elements do
+    local e = elements[i]
+    if is_port(private[e]) and not (rawget(e, "chassis") and rawget(e, "slot")) then
+      local c = rawget(e, "chassis") or 1
+      local s = rawget(e, "slot") or next_slot[c] or 1
       while used[c .. "/" .. s] do s = s + 1 end
       rawset(e, "chassis", c)
       rawset(e, "slot", s)
@@ -654,24 +732,39 @@ local function assign_chassis(m)
   end
 end
 
--- The elements of a bus that have an address, in devfn order.
+local function by_devfn(a, b)
+  local x, y = rawget(a, "addr"), rawget(b, "addr")
+  if x.slot ~= y.slot then return x.slot < y.slot end
+  return x.func < y.func
+end
+
+-- The elements of a bus that have an address, in devfn order. Children are almost always made
+-- in that order already (a plan's, a switch's, a port's functions): then there is nothing to
+-- sort, and the order is the one sorting gives (each address once, so sorting has one answer).
 local function sorted_children(bus)
-  local list = {}
-  for _, e in ipairs(bus.children) do
-    if e.addr then list[#list + 1] = e end
+  local list, n, in_order, last = {}, 0, true, -1
+  local children = bus.children
+  for i = 1, #children do
+    local e = children[i]
+    local a = rawget(e, "addr")
+    if a then
+      n = n + 1
+      list[n] = e
+      local devfn = a.slot * 8 + a.func
+      if devfn <= last then in_order = false end
+      last = devfn
+    end
   end
-  table.sort(list, function(a, b)
-    if a.addr.slot ~= b.addr.slot then return a.addr.slot < b.addr.slot end
-    return a.addr.func < b.addr.func
-  end)
+  if not in_order then table.sort(list, by_devfn) end
   return list
 end
 
 -- Linux and firmware number buses depth first, in devfn order, from 0 at the root.
 local function number_buses(bus, n)
-  bus.sorted = sorted_children(bus)
-  for _, e in ipairs(bus.sorted) do
-    local below = private[e].below
+  local sorted = sorted_children(bus)
+  bus.sorted = sorted
+  for i = 1, #sorted do
+    local below = private[sorted[i]].below
     if below then
       n = n + 1
       below.number = n
@@ -682,23 +775,30 @@ local function number_buses(bus, n)
   return n
 end
 
--- Function 0 of a slot in use by other functions carries multifunction=on.
+-- Function 0 of a slot in use by other functions carries multifunction=on (the first element
+-- at function 0, when a script put two there: validate reports that).
 local function mark_multifunction(bus)
-  local slots = {}
-  for _, e in ipairs(bus.children) do
+  local children = bus.children
+  local func0, others = {}, {} -- slot -> its first function 0; slot -> true: other functions
+  for i = 1, #children do
+    local e = children[i]
     private[e].multifunction = nil
-    if e.addr then
-      slots[e.addr.slot] = slots[e.addr.slot] or {}
-      slots[e.addr.slot][e.addr.func] = slots[e.addr.slot][e.addr.func] or e
+    local a = rawget(e, "addr")
+    if a then
+      local slot = a.slot
+      if a.func == 0 then
+        func0[slot] = func0[slot] or e
+      else
+        others[slot] = true
+      end
     end
   end
-  for _, funcs in pairs(slots) do
-    local others = false
-    for f in pairs(funcs) do others = others or f ~= 0 end
-    if funcs[0] and others then private[funcs[0]].multifunction = true end
+  for slot, e in pairs(func0) do
+    if others[slot] then private[e].multifunction = true end
   end
-  for _, e in ipairs(bus.children) do
-    if private[e].below then mark_multifunction(private[e].below) end
+  for i = 1, #children do
+    local below = private[children[i]].below
+    if below then mark_multifunction(below) end
   end
 end
 
