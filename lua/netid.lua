@@ -108,14 +108,18 @@ function M.auto_mac(name, id)
 end
 
 -- The identity element e asks for ({ mac=, vlan=, ... }), or nil for none. (After compile,
--- mac = "auto" has become the MAC it stands for.)
+-- mac = "auto" has become the MAC it stands for.) The element's own fields are walked, a few,
+-- rather than each of the keys looked up: validate and render ask this of thousands of devices,
+-- and almost none has an identity.
 function M.of(e)
-  local out, any = {}, false
-  for _, k in ipairs(M.KEYS) do
-    local v = rawget(e, k)
-    if v ~= nil then out[k], any = v, true end
+  local out
+  for k, v in next, e do
+    if M.KEY_SET[k] then
+      out = out or {}
+      out[k] = v
+    end
   end
-  return any and out or nil
+  return out
 end
 
 -- Why host device d cannot take a VF identity (a sentence), or nil when it can as far as

@@ -20,9 +20,10 @@ local private = setmetatable({}, { __mode = "k" })
 local RECORD = setmetatable({}, { __name = "vflaunch private record" })
 
 -- The private record of a machine, element or switch (or of a table inheriting from one), or nil.
+-- The record of an object itself first: validate and render ask for thousands, and only a table
+-- is a key of private.
 function M.private(x)
-  if type(x) ~= "table" then return nil end
-  return private[x] or x[RECORD]
+  return private[x] or type(x) == "table" and x[RECORD] or nil
 end
 
 local function copy(v)
@@ -264,25 +265,47 @@ local function new_bus(machine, owner)
   return { machine = machine, owner = owner, children = {} }
 end
 
--- A new element of kind on bus, each field through its checker; errors name `call`. where: the
--- script's line, found once by the method the script called (one stack walk for a switch's 33
--- elements, and none of the frames between the method and here).
-local function new_element(call, bus, kind, model, values, mt, where)
-  local e, checked = {}, {}
+-- An element's table and the table of its checked values, sized for the fields of its kind
+-- that are usually set (id at finalize): Lua 5.4 has no table.create, but a constructor sizes a
+-- table for the fields it names, nil ones included, so that the fields set next do not grow it
+-- one by one (a rehash each, for thousands of elements).
+local BLANK = {
+  device = function() return { host = nil, addr = nil, id = nil }, { host = nil, addr = nil } end,
+  ["root-port"] = function()
+    return { addr = nil, id = nil, chassis = nil, slot = nil, io_reserve = nil },
+      { addr = nil, io_reserve = nil }
+  end,
+  ["upstream-port"] = function() return { addr = nil, id = nil }, { addr = nil } end,
+  ["downstream-port"] = function()
+    return { addr = nil, id = nil, chassis = nil, slot = nil }, { addr = nil }
+  end,
+}
+
+-- An addr as its checked value: its devfn (slot * 8 + func), which a script cannot change
+-- inside, as it can the element's table.
+local function devfn(a) return a.slot * 8 + a.func end
+
+-- A new element of kind on bus, each field through its checker; errors name `call`. The
+-- fields' values: addr and a device's host as given, the others from the table values (the
+-- script's options). where: the script's line, found once by the method the script called
+-- (one stack walk for a switch's 33 elements, and none of the frames between it and here).
+local function new_element(call, bus, kind, model, values, mt, where, addr, host)
+  local e, checked = BLANK[kind]()
   local rec = { kind = kind, model = model, where = where, machine = bus.machine, parent = bus,
     checked = checked }
   local fields = FIELDS[kind]
   for i = 1, #fields do
     local f = fields[i]
     local name = f[1]
-    local v = values[name]
+    local v
+    if name == "addr" then v = addr elseif name == "host" then v = host else v = values[name] end
     if v ~= nil or f.sees_nil then -- most fields of most elements are left out: nothing to keep
       local ok
       ok, v = f[2](v, rec)
       if not ok then util.usage(call .. ": " .. v) end
       if v ~= nil then
         e[name] = v -- e has no metatable yet: a plain field
-        checked[name] = type(v) == "table" and copy(v) or v
+        checked[name] = name == "addr" and devfn(v) or v
       end
     end
   end
@@ -300,22 +323,12 @@ end
 local DEVICE_OPTS = { id = true, addr = true, rombar = true }
 for k in pairs(netid.KEY_SET) do DEVICE_OPTS[k] = true end
 
-local NET_KEYS = netid.KEYS
+local NO_OPTS = {} -- the options of a device given none (only read)
 
--- Whether opts has a VF identity key (most calls have none).
-local function any_net(opts)
-  for i = 1, #NET_KEYS do
-    if opts[NET_KEYS[i]] ~= nil then return true end
-  end
-  return false
-end
-
+-- opts: the device's options (id, rombar, VF identity), addr: its address if given.
 local function add_device(call, bus, dev, opts, addr, where)
-  local values = { host = dev, id = opts.id, addr = addr or opts.addr, rombar = opts.rombar }
-  if any_net(opts) then
-    for i = 1, #NET_KEYS do values[NET_KEYS[i]] = opts[NET_KEYS[i]] end
-  end
-  local e, rec = new_element(call, bus, "device", "vfio-pci", values, DeviceMT, where)
+  local e, rec = new_element(call, bus, "device", "vfio-pci", opts, DeviceMT, where,
+    addr or opts.addr, dev)
   if type(dev) == "table" then rec.hostdev = dev end
   return e, rec
 end
@@ -324,8 +337,8 @@ end
 -- for every function, or a list of one per function (mac = {"52:54:00:..", ...}). net:
 -- whether opts has a VF identity key at all (most calls have none).
 local function function_opts(call, opts, i, n, net)
+  if not net then return opts.ids == nil and NO_OPTS or { id = opts.ids[i] } end
   local out = { id = opts.ids and opts.ids[i] }
-  if not net then return out end
   for k in pairs(netid.KEY_SET) do
     local v = opts[k]
     if type(v) == "table" then
@@ -380,7 +393,8 @@ local function add_functions(call, bus, devs, opts, behind_port, where)
     end
     slot = s
   end
-  local net = any_net(opts)
+  local net = false
+  for k in pairs(netid.KEY_SET) do net = net or opts[k] ~= nil end
   local out, group = {}, {} -- group: the functions share one slot, assigned or not
   for i = 1, n do
     local addr = (behind_port or slot) and { slot = behind_port and 0 or slot, func = i - 1 }
@@ -427,8 +441,8 @@ function Machine:root_port(opts)
   local io_reserve = opts.io_reserve
   if io_reserve == nil and model == "pcie-root-port" then io_reserve = 0 end
   local p, rec = new_element("root_port", mrec.root, "root-port", model, {
-    id = opts.id, addr = opts.addr, chassis = opts.chassis, slot = opts.slot,
-    io_reserve = io_reserve, bus_reserve = opts.bus_reserve }, PortMT, util.where(3))
+    id = opts.id, chassis = opts.chassis, slot = opts.slot, io_reserve = io_reserve,
+    bus_reserve = opts.bus_reserve }, PortMT, util.where(3), opts.addr)
   rec.below = new_bus(self, p)
   return p
 end
@@ -504,7 +518,7 @@ function Port:switch(opts)
   end
   local m, where = rec.machine, util.where(3)
   local up, uprec = new_element("switch", rec.below, "upstream-port", "x3130-upstream",
-    { id = opts.id, addr = { slot = 0, func = 0 } }, UpstreamMT, where)
+    { id = opts.id }, UpstreamMT, where, { slot = 0, func = 0 })
   uprec.below = new_bus(m, up)
   local sw = setmetatable({}, SwitchMT)
   local swrec = { upstream = up, ports = {}, where = uprec.where }
@@ -512,8 +526,8 @@ function Port:switch(opts)
   uprec.switch = sw
   for i = 1, n do
     local dp, dprec = new_element("switch", uprec.below, "downstream-port", "xio3130-downstream",
-      { addr = { slot = i - 1, func = 0 }, chassis = chassis, slot = first and first + i - 1 },
-      PortMT, where)
+      { chassis = chassis, slot = first and first + i - 1 }, PortMT, where,
+      { slot = i - 1, func = 0 })
     dprec.below = new_bus(m, dp)
     dprec.switch = sw
     swrec.ports[i] = dp
@@ -584,17 +598,19 @@ local function recheck_element(e, rec, errors)
     if ok then
       rawset(e, name, v)
     else
-      rawset(e, name, copy(rec.checked[name]))
+      local c = checked[name]
+      if name == "addr" and c then c = { slot = c // 8, func = c % 8 } end
+      rawset(e, name, c)
       errors[#errors + 1] = { where = rec.where, element = e, message = string.format(
         "%s was changed after creation: %s", name, v) }
     end
   end
 end
 
--- An addr as check_addr keeps it: a plain table of exactly slot and func, integers, equal to c.
+-- An addr as check_addr keeps it: a plain table of exactly slot and func, integers, of devfn c.
 local function same_addr(v, c)
   if type(v) ~= "table" or getmetatable(v) or math.type(v.slot) ~= "integer" or
-      math.type(v.func) ~= "integer" or v.slot ~= c.slot or v.func ~= c.func then
+      math.type(v.func) ~= "integer" or v.slot ~= c // 8 or v.func ~= c % 8 then
     return false
   end
   for k in next, v do
@@ -604,7 +620,7 @@ local function same_addr(v, c)
 end
 
 -- Whether every field of e is still what its check kept (a value, not a table, of the same
--- type, or an addr of the same slot and function) and none was added or removed. Then
+-- type; an addr of the same devfn) and none was added or removed. Then
 -- recheck_element would accept each as it is, and is skipped: for the thousands of elements of
 -- a plan, a dozen fields each, almost all nil. A field it cannot vouch for sends the element
 -- through recheck_element, which finds and reports it as before.
@@ -613,9 +629,9 @@ local function unchanged(e, rec)
   for k, v in next, e do
     local c = checked[k]
     if c ~= nil then
-      if type(v) == "table" then
-        if k ~= "addr" or not same_addr(v, c) then return false end
-      elseif v ~= c or math.type(v) ~= math.type(c) then
+      if k == "addr" then
+        if not same_addr(v, c) then return false end
+      elseif type(v) == "table" or v ~= c or math.type(v) ~= math.type(c) then
         return false
       end
       n = n + 1

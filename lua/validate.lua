@@ -17,37 +17,15 @@ local function problem(errors, e, fmt, ...)
   errors[#errors + 1] = { where = P(e).where, element = e, message = string.format(fmt, ...) }
 end
 
-local function check_bus(bus, profile, errors)
-  local name = topology.bus_name(bus)
-  local owner = bus.owner and P(bus.owner).kind
-  local behind_port = owner == "root-port" or owner == "downstream-port"
-  local at, slots = {}, {}
+-- Slots of bus with functions but no function 0, reported with one of their functions.
+local function check_function_0(bus, name, errors)
+  local slots = {}
   for _, e in ipairs(bus.children) do
-    local a = e.addr
+    local a = rawget(e, "addr")
     if a then
-      local key = addr_text(a)
-      if at[key] then
-        problem(errors, e, "%s on %s is already taken by %s (%s); give each its own address" ..
-          "%s", key, name, topology.describe(at[key]), P(at[key]).where,
-          behind_port and (": behind a port, up to 8 devices fit as functions 00.0-00.7 " ..
-          "(port:functions{...}), or use another port") or "")
-      end
-      at[key] = at[key] or e
       slots[a.slot] = slots[a.slot] or {}
       slots[a.slot][a.func] = e
-      if not bus.owner and profile.root_reserved[a.slot] then
-        problem(errors, e, "%s on pcie.0 is not free: %s; use slots %02x-%02x", key,
-          profile.root_reserved[a.slot], profile.root_slots[1],
-          profile.root_slots[#profile.root_slots])
-      end
-      if behind_port and a.slot ~= 0 then
-        problem(errors, e, "is at %s behind %s, and the guest scans only device 0 behind a " ..
-          "port (QEMU accepts it, the guest never sees it); use 00.0-00.7 (port:functions{...}) " ..
-          "or another port", key, topology.describe(bus.owner))
-      end
     end
-    local below = P(e).below
-    if below then check_bus(below, profile, errors) end
   end
   for slot, funcs in pairs(slots) do
     if not funcs[0] then
@@ -58,16 +36,68 @@ local function check_bus(bus, profile, errors)
   end
 end
 
+-- Fields are read raw: finalize made them plain fields of each element, and most are nil,
+-- which would ask the element's __index for methods and views. Addresses are keyed by devfn
+-- (slot * 8 + func), and made text only for a message.
+local function check_bus(bus, profile, errors)
+  local name = topology.bus_name(bus)
+  local owner = bus.owner and P(bus.owner).kind
+  local behind_port = owner == "root-port" or owner == "downstream-port"
+  local reserved = not bus.owner and profile.root_reserved
+  local at, func0, lacking = {}, {}, 0 -- func0[slot]: whether function 0 is there (nil: no slot)
+  local children = bus.children
+  for i = 1, #children do
+    local e = children[i]
+    local a = rawget(e, "addr")
+    if a then
+      local slot, func = a.slot, a.func
+      local devfn = slot * 8 + func
+      local first = at[devfn]
+      if first then
+        problem(errors, e, "%s on %s is already taken by %s (%s); give each its own address" ..
+          "%s", addr_text(a), name, topology.describe(first), P(first).where,
+          behind_port and (": behind a port, up to 8 devices fit as functions 00.0-00.7 " ..
+          "(port:functions{...}), or use another port") or "")
+      else
+        at[devfn] = e
+      end
+      local has0 = func0[slot]
+      if func == 0 then
+        if has0 == false then lacking = lacking - 1 end
+        func0[slot] = true
+      elseif has0 == nil then
+        func0[slot] = false
+        lacking = lacking + 1
+      end
+      if reserved and reserved[slot] then
+        problem(errors, e, "%s on pcie.0 is not free: %s; use slots %02x-%02x", addr_text(a),
+          reserved[slot], profile.root_slots[1], profile.root_slots[#profile.root_slots])
+      end
+      if behind_port and slot ~= 0 then
+        problem(errors, e, "is at %s behind %s, and the guest scans only device 0 behind a " ..
+          "port (QEMU accepts it, the guest never sees it); use 00.0-00.7 (port:functions{...}) " ..
+          "or another port", addr_text(a), topology.describe(bus.owner))
+      end
+    end
+    local below = P(e).below
+    if below then check_bus(below, profile, errors) end
+  end
+  if lacking > 0 then check_function_0(bus, name, errors) end
+end
+
 local function check_chassis(m, errors)
   local pairs_used = {}
-  for _, e in ipairs(P(m).elements) do
-    if e.chassis and e.slot then
-      local key = e.chassis .. "/" .. e.slot
+  local elements = P(m).elements
+  for i = 1, #elements do
+    local e = elements[i]
+    local chassis, slot = rawget(e, "chassis"), rawget(e, "slot")
+    if chassis and slot then
+      local key = chassis .. "/" .. slot
       local first = pairs_used[key]
       if first then
         problem(errors, e, "chassis %d slot %d is already used by %s (%s); QEMU refuses two " ..
           "ports with one pair: give another pair, or leave chassis and slot out to have them " ..
-          "assigned", e.chassis, e.slot, topology.describe(first), P(first).where)
+          "assigned", chassis, slot, topology.describe(first), P(first).where)
       else
         pairs_used[key] = e
       end
@@ -78,15 +108,18 @@ end
 -- Host devices: a valid address, present on the host, an endpoint, placed once.
 local function check_hosts(m, inventory, errors)
   local placed = {}
-  for _, e in ipairs(P(m).elements) do
+  local elements = P(m).elements
+  for i = 1, #elements do
+    local e = elements[i]
     local rec = P(e)
     if rec.kind == "device" then
-      local canonical, why = parse_address(e.host)
+      local host = rawget(e, "host")
+      local canonical, why = parse_address(host)
       if not canonical then
         problem(errors, e, "host address '%s' is not a PCI address: %s (the form is " ..
-          "dddd:bb:dd.f, e.g. 0002:81:10.0)", e.host, why)
+          "dddd:bb:dd.f, e.g. 0002:81:10.0)", host, why)
       else
-        rawset(e, "host", canonical)
+        if canonical ~= host then rawset(e, "host", canonical) end
         rec.hostdev = inventory.by_address[canonical]
         if not rec.hostdev then
           problem(errors, e, "host device %s is not present on this host (%s); check the " ..
@@ -110,9 +143,12 @@ end
 -- (What needs the PF's driver and link, and the MACs of other guests: hostprep, at launch.)
 local function check_identity(m, inventory, errors)
   local macs = {}
-  for _, e in ipairs(m:devices()) do
-    local id = netid.of(e)
-    local d = P(e).hostdev
+  local elements = P(m).elements
+  for i = 1, #elements do
+    local e = elements[i]
+    local rec = P(e)
+    local id = rec.kind == "device" and netid.of(e) -- m:devices(), without making the list
+    local d = rec.hostdev
     if id and d then
       local why = netid.not_network_vf(inventory.root, d)
       if why then problem(errors, e, "%s", why) end
