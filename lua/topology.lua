@@ -131,16 +131,16 @@ local function check_addr(v, rec)
       "devices are at 00.0-00.7)"
   end
   if v == nil then return true, nil end
-  local slot, func
-  if math.type(v) == "integer" then
-    slot, func = v, 0
-  elseif type(v) == "string" then
+  local t, slot, func = type(v), nil, nil
+  if t == "number" then
+    if math.type(v) == "integer" then slot, func = v, 0 end
+  elseif t == "string" then
     local s, f = v:match("^(%x%x?)%.([0-7])$")
     if not s then s, f = v:match("^(%x%x?)$"), "0" end
     slot, func = s and tonumber(s, 16), tonumber(f)
-  elseif type(v) == "table" and not getmetatable(v) then
+  elseif t == "table" and not getmetatable(v) then
     slot, func = v.slot, v.func == nil and 0 or v.func
-    for k in pairs(v) do
+    for k in next, v do
       if k ~= "slot" and k ~= "func" then slot = nil end
     end
   end
@@ -285,21 +285,37 @@ local BLANK = {
 -- inside, as it can the element's table.
 local function devfn(a) return a.slot * 8 + a.func end
 
+local NO_OPTS = {} -- the options of an element given none (only read)
+
+-- The fields whose checkers run for an element made with NO_OPTS: addr and host, given apart
+-- from the options, and those that must see nil. Every other is nil, which its checker accepts.
+local BARE_FIELDS = {}
+for kind, list in pairs(FIELDS) do
+  BARE_FIELDS[kind] = {}
+  for _, f in ipairs(list) do
+    if f[1] == "addr" or f[1] == "host" or f.sees_nil then table.insert(BARE_FIELDS[kind], f) end
+  end
+end
+
 -- A new element of kind on bus, each field through its checker; errors name `call`. The
 -- fields' values: addr and a device's host as given, the others from the table values (the
--- script's options). where: the script's line, found once by the method the script called
--- (one stack walk for a switch's 33 elements, and none of the frames between it and here).
-local function new_element(call, bus, kind, model, values, mt, where, addr, host)
+-- script's options, or NO_OPTS). own_addr: addr is a table made here, a valid address as it is
+-- (behind a port, in a switch), which the element keeps without a check. where: the script's
+-- line, found once by the method the script called (one stack walk for a switch's 33
+-- elements, and none of the frames between it and here).
+local function new_element(call, bus, kind, model, values, mt, where, addr, host, own_addr)
   local e, checked = BLANK[kind]()
   local rec = { kind = kind, model = model, where = where, machine = bus.machine, parent = bus,
     checked = checked }
-  local fields = FIELDS[kind]
+  local fields = values == NO_OPTS and BARE_FIELDS[kind] or FIELDS[kind]
   for i = 1, #fields do
     local f = fields[i]
     local name = f[1]
     local v
     if name == "addr" then v = addr elseif name == "host" then v = host else v = values[name] end
-    if v ~= nil or f.sees_nil then -- most fields of most elements are left out: nothing to keep
+    if own_addr and name == "addr" then
+      e.addr, checked.addr = v, devfn(v)
+    elseif v ~= nil or f.sees_nil then
       local ok
       ok, v = f[2](v, rec)
       if not ok then util.usage(call .. ": " .. v) end
@@ -323,12 +339,11 @@ end
 local DEVICE_OPTS = { id = true, addr = true, rombar = true }
 for k in pairs(netid.KEY_SET) do DEVICE_OPTS[k] = true end
 
-local NO_OPTS = {} -- the options of a device given none (only read)
-
--- opts: the device's options (id, rombar, VF identity), addr: its address if given.
+-- opts: the device's options (id, rombar, VF identity) or NO_OPTS. addr: the address made for
+-- it (own_addr), or nil for opts.addr.
 local function add_device(call, bus, dev, opts, addr, where)
   local e, rec = new_element(call, bus, "device", "vfio-pci", opts, DeviceMT, where,
-    addr or opts.addr, dev)
+    addr or opts.addr, dev, addr ~= nil)
   if type(dev) == "table" then rec.hostdev = dev end
   return e, rec
 end
@@ -484,7 +499,7 @@ end
 -- opts.addr is accepted so that a misplaced device is reported, not silently moved.
 function Port:add(dev, opts)
   local rec = own(self, PortMT, "port:add(dev, {...})")
-  opts = util.check_keys("add", opts, DEVICE_OPTS)
+  opts = opts == nil and NO_OPTS or util.check_keys("add", opts, DEVICE_OPTS)
   local addr = opts.addr == nil and { slot = 0, func = 0 } or nil
   return (add_device("add", rec.below, dev, opts, addr, util.where(3)))
 end
@@ -518,7 +533,7 @@ function Port:switch(opts)
   end
   local m, where = rec.machine, util.where(3)
   local up, uprec = new_element("switch", rec.below, "upstream-port", "x3130-upstream",
-    { id = opts.id }, UpstreamMT, where, { slot = 0, func = 0 })
+    { id = opts.id }, UpstreamMT, where, { slot = 0, func = 0 }, nil, true)
   uprec.below = new_bus(m, up)
   local sw = setmetatable({}, SwitchMT)
   local swrec = { upstream = up, ports = {}, where = uprec.where }
@@ -527,7 +542,7 @@ function Port:switch(opts)
   for i = 1, n do
     local dp, dprec = new_element("switch", uprec.below, "downstream-port", "xio3130-downstream",
       { chassis = chassis, slot = first and first + i - 1 }, PortMT, where,
-      { slot = i - 1, func = 0 })
+      { slot = i - 1, func = 0 }, nil, true)
     dprec.below = new_bus(m, dp)
     dprec.switch = sw
     swrec.ports[i] = dp
