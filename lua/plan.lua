@@ -168,9 +168,7 @@ local function root_ports(m, n, out)
   for i = 1, n do
     local func = (i - 1) % M.FUNCS_PER_SLOT
     if func == 0 then pack = {} end
-    local p = m:root_port()
-    topology.pack(p, func, pack)
-    out[#out + 1] = p
+    out[#out + 1] = topology.packed_root_port(m, func, pack)
   end
   return out
 end
@@ -242,7 +240,7 @@ function M.place(m, devs, opts)
       "device, or a function(dev, i) returning one per device, not " .. util.show(net))
   end
   local function put(port, list)
-    local out = #list == 1 and { port:add(list[1]) } or port:functions(list)
+    local out = topology.attach(port, list)
     plan.ports[#plan.ports + 1] = port
     for _, e in ipairs(out) do
       local i = #plan.devices + 1

@@ -588,8 +588,27 @@ function M.set_identity(e, values, call)
   end
 end
 
-function M.pack(e, func, group)
-  private[e].auto = { func = func, group = group }
+-- For the planner: a root port as m:root_port() makes it, function func of the root-bus slot
+-- that finalize assigns to its group (the ports packed into one slot).
+local PACKED_ROOT_PORT = { io_reserve = 0 } -- m:root_port()'s values (only read)
+
+function M.packed_root_port(m, func, group)
+  local p, rec = new_element("root_port", private[m].root, "root-port", "pcie-root-port",
+    PACKED_ROOT_PORT, PortMT, util.where())
+  rec.below = new_bus(m, p)
+  rec.auto = { func = func, group = group }
+  return p
+end
+
+-- For the planner: the devices of list behind port p, as port:add(list[1]) makes one and
+-- port:functions(list) up to 8 (the planner's lists: checked, and without options).
+function M.attach(p, list)
+  local bus, where, out = private[p].below, util.where(), {}
+  local call = #list == 1 and "add" or "functions"
+  for i = 1, #list do
+    out[i] = add_device(call, bus, list[i], NO_OPTS, { slot = 0, func = i - 1 }, where)
+  end
+  return out
 end
 
 ---------------------------------------------------------------------------------------------
