@@ -558,12 +558,20 @@ function Switch:port(i)
   return rec.ports[i]
 end
 
--- The first downstream port with nothing behind it, or nil when the switch is full.
+-- The first downstream port with nothing behind it, or nil when the switch is full. Nothing
+-- attached is ever taken away, so the search starts where the last one ended (rec.free): a
+-- script filling a switch port by port asks this once or twice per port.
 function Switch:free_port()
   local rec = own(self, SwitchMT, "sw:free_port()")
-  for _, p in ipairs(rec.ports) do
-    if #private[p].below.children == 0 then return p end
+  local ports = rec.ports
+  for i = rec.free or 1, #ports do
+    local p = ports[i]
+    if #private[p].below.children == 0 then
+      rec.free = i
+      return p
+    end
   end
+  rec.free = #ports + 1
   return nil
 end
 
