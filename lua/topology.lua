@@ -649,20 +649,9 @@ local function recheck_element(e, rec, errors)
   end
 end
 
--- An addr as check_addr keeps it: a plain table of exactly slot and func, integers, of devfn c.
-local function same_addr(v, c)
-  if type(v) ~= "table" or getmetatable(v) or math.type(v.slot) ~= "integer" or
-      math.type(v.func) ~= "integer" or v.slot ~= c // 8 or v.func ~= c % 8 then
-    return false
-  end
-  for k in next, v do
-    if k ~= "slot" and k ~= "func" then return false end
-  end
-  return true
-end
-
--- Whether every field of e is still what its check kept (a value, not a table, of the same
--- type; an addr of the same devfn) and none was added or removed. Then
+-- Whether every field of e is still what its check kept (the same value, of the same number
+-- type; an addr as check_addr keeps it: a plain table of exactly slot and func, integers, of
+-- the same devfn) and none was added or removed. Then
 -- recheck_element would accept each as it is, and is skipped: for the thousands of elements of
 -- a plan, a dozen fields each, almost all nil. A field it cannot vouch for sends the element
 -- through recheck_element, which finds and reports it as before.
@@ -672,9 +661,15 @@ local function unchanged(e, rec)
     local c = checked[k]
     if c ~= nil then
       if k == "addr" then
-        if not same_addr(v, c) then return false end
-      elseif type(v) == "table" or v ~= c or math.type(v) ~= math.type(c) then
-        return false
+        if type(v) ~= "table" or getmetatable(v) or math.type(v.slot) ~= "integer" or
+            math.type(v.func) ~= "integer" or v.slot ~= c // 8 or v.func ~= c % 8 then
+          return false
+        end
+        for a in next, v do
+          if a ~= "slot" and a ~= "func" then return false end
+        end
+      elseif v ~= c or math.type(c) and math.type(v) ~= math.type(c) then
+        return false -- (a table is not equal to any value kept but an addr's, a number)
       end
       n = n + 1
     elseif known[k] then
@@ -716,6 +711,8 @@ local function assign_ids(m, errors)
       taken[id] = e
     end
   end
+  -- An id made here is not added to taken: each prefix's numbers only grow, and no prefix
+  -- followed by a number spells another's, so it cannot be made twice.
   for i = 1, #elements do
     local e = elements[i]
     if not rawget(e, "id") then
@@ -724,7 +721,6 @@ local function assign_ids(m, errors)
       repeat n = n + 1; id = prefix .. n until not taken[id]
       counters[prefix] = n
       rawset(e, "id", id)
-      taken[id] = e
     end
   end
 end
