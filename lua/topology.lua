@@ -774,14 +774,21 @@ local function assign_chassis(m)
   local next_slot = {}
   for i = 1, #elements do
     local e = elements[i]
-    if is_port(private[e]) and not (rawget(e, "chassis") and rawget(e, "slot")) then
-      local c = rawget(e, "chassis") or 1
-      local s = rawget(e, "slot") or next_slot[c] or 1
-      while used[c .. "/" .. s] do s = s + 1 end
-      rawset(e, "chassis", c)
-      rawset(e, "slot", s)
-      used[c .. "/" .. s] = true
-      next_slot[c] = s + 1
+    if is_port(private[e]) then
+      local c, s = rawget(e, "chassis"), rawget(e, "slot")
+      if not (c and s) then
+        c = c or 1
+        s = s or next_slot[c] or 1
+        local key = c .. "/" .. s
+        while used[key] do
+          s = s + 1
+          key = c .. "/" .. s
+        end
+        rawset(e, "chassis", c)
+        rawset(e, "slot", s)
+        used[key] = true
+        next_slot[c] = s + 1
+      end
     end
   end
 end
@@ -833,6 +840,12 @@ end
 -- at function 0, when a script put two there: validate reports that).
 local function mark_multifunction(bus)
   local children = bus.children
+  if #children == 1 then -- a lone function (a port's one device, flat): none to mark
+    local rec = private[children[1]]
+    rec.multifunction = nil
+    if rec.below then mark_multifunction(rec.below) end
+    return
+  end
   local func0, others = {}, {} -- slot -> its first function 0; slot -> true: other functions
   for i = 1, #children do
     local e = children[i]
