@@ -38,7 +38,9 @@ function M.check(m, inventory, name)
   local errors = topology.finalize(m, profile)
   -- mac = "auto" stands for a MAC from the launch's name and the device's id, both known now.
   name = name or M.launch_name(m, "guest")
-  for _, e in ipairs(m:devices()) do
+  local devices = m:devices()
+  for i = 1, #devices do
+    local e = devices[i]
     if rawget(e, "mac") == "auto" then rawset(e, "mac", netid.auto_mac(name, e.id)) end
   end
   validate.check(m, profile, inventory, errors)
