@@ -60,10 +60,27 @@ static int id_ok(const char *v, size_t digits)
 	return 1;
 }
 
-/* The path of a device's attribute into path (1024 bytes, as libpci's). */
+/* The path of a device's attribute into path (1024 bytes, as libpci's): sysfs_path's
+ * "%s/bus/pci/devices/%s/%s" and its -ENAMETOOLONG, put together without printf, which cost
+ * more than the read it names when a listing reads thousands. */
 static int attr_path(char *path, const struct inventory *inv, const char *name, const char *attr)
 {
-	return sysfs_path(path, 1024, "%s/bus/pci/devices/%s/%s", inv->root, name, attr);
+	static const char mid[] = "/bus/pci/devices/";
+	const char *parts[] = { inv->root, mid, name, "/", attr };
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		size_t n = strlen(parts[i]);
+
+		if (len + n >= 1024) {
+			path[0] = '\0';
+			return -ENAMETOOLONG;
+		}
+		memcpy(path + len, parts[i], n);
+		len += n;
+	}
+	path[len] = '\0';
+	return (int)len;
 }
 
 /* Why a read said -EINVAL: the readers refuse what is not a regular file that way, and the
@@ -268,6 +285,22 @@ static int read_sriov(const struct inventory *inv, struct pci_device *p, char *e
 	return 0;
 }
 
+/* prefix and the decimal digits of n into out (32 bytes), as "%s%zu" but without printf: a
+ * PF with 127 VFs names 128 links. */
+static void link_name(char out[32], const char *prefix, size_t n)
+{
+	char digits[24];
+	size_t len = strlen(prefix), k = 0;
+
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) && k < sizeof digits);
+	memcpy(out, prefix, len);
+	while (k)
+		out[len++] = digits[--k];
+	out[len] = '\0';
+}
+
 /* The virtfnN links, dense from 0: the first missing one ends them. */
 static int read_vfs(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
 {
@@ -275,7 +308,7 @@ static int read_vfs(const struct inventory *inv, struct pci_device *p, char *err
 		char link[32], vf[PCI_ADDR_LEN + 1];
 		int rc;
 
-		snprintf(link, sizeof link, "virtfn%zu", i);
+		link_name(link, "virtfn", i);
 		if ((rc = read_addr_link(inv, p->name, link, vf, err, errlen)) <= 0)
 			return rc;
 		if ((p->nvfs & (p->nvfs - 1)) == 0) { /* grow at powers of two */
@@ -349,7 +382,13 @@ static int read_names(struct inventory *inv, struct pci_device *p, unsigned what
 {
 	struct pci_access *a = names(inv);
 
-	if (what == INV_NAMES) {
+	const struct pci_device *last = inv->named;
+
+	if (what == INV_NAMES && last && last->vendor == p->vendor && last->device == p->device) {
+		/* A PF's VFs, listed one after the other, share their ids and so their names. */
+		p->vendor_name = strdup(last->vendor_name);
+		p->device_name = strdup(last->device_name);
+	} else if (what == INV_NAMES) {
 		p->vendor_name = lookup(a, 128, PCI_LOOKUP_VENDOR, (int)p->vendor, 0);
 		p->device_name = lookup(a, 192, PCI_LOOKUP_DEVICE, (int)p->vendor, (int)p->device);
 	} else {
@@ -359,6 +398,8 @@ static int read_names(struct inventory *inv, struct pci_device *p, unsigned what
 		errbuf_printf(err, errlen, "%s: out of memory", p->name);
 		return -1;
 	}
+	if (what == INV_NAMES)
+		inv->named = p;
 	return 0;
 }
 
@@ -457,15 +498,30 @@ static int cmp_dev(const void *a, const void *b)
 	return cmp_addr(&((const struct pci_device *)a)->addr, &((const struct pci_device *)b)->addr);
 }
 
+/* An address as one number in address order, for sorting a listing. */
+static unsigned addr_key(const struct pci_addr *a)
+{
+	return a->domain << 16 | a->bus << 8 | a->dev << 3 | a->func;
+}
+
 static int cmp_key(const void *a, const void *b)
 {
-	return cmp_addr(a, b);
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct pci_addr key_addr(unsigned k)
+{
+	return (struct pci_addr){ .domain = k >> 16, .bus = k >> 8 & 0xff, .dev = k >> 3 & 0x1f,
+	                          .func = k & 7 };
 }
 
 int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, size_t errlen)
 {
 	char dir[1024];
-	struct pci_addr *addrs = NULL;
+	unsigned *keys = NULL;
+	struct pci_addr a;
 	struct dirent *e;
 	size_t n = 0, cap = 0;
 	DIR *d;
@@ -483,26 +539,27 @@ int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, siz
 		errbuf_printf(err, errlen, "libpci: cannot open %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	/* The addresses first, sorted while they are small (16 bytes, not a device's struct:
+	/* The addresses first, sorted while they are small (4-byte keys, not a device's struct:
 	 * fresh memory is what a listing costs most), then one array of devices in that order. */
 	while (rc == 0 && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue; /* ".", "..", or a special non-device, as libpci skips them */
 		if (n == cap) {
-			void *grown = realloc(addrs, (cap = cap ? cap * 2 : 256) * sizeof *addrs);
+			void *grown = realloc(keys, (cap = cap ? cap * 2 : 256) * sizeof *keys);
 
 			if (!grown) {
 				errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", cap);
 				rc = -1;
 				break;
 			}
-			addrs = grown;
+			keys = grown;
 		}
-		rc = check_entry_name(dir, e->d_name, &addrs[n++], err, errlen);
+		if ((rc = check_entry_name(dir, e->d_name, &a, err, errlen)) == 0)
+			keys[n++] = addr_key(&a);
 	}
 	closedir(d);
 	if (rc == 0 && n) {
-		qsort(addrs, n, sizeof *addrs, cmp_key);
+		qsort(keys, n, sizeof *keys, cmp_key);
 		inv->devs = calloc(n, sizeof *inv->devs);
 		inv->root = strdup(sysfs_root);
 		if (!inv->devs || !inv->root) {
@@ -516,12 +573,12 @@ int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, siz
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct pci_device *p = &inv->devs[i];
 
-		p->addr = addrs[i];
+		p->addr = key_addr(keys[i]);
 		pci_addr_format(&p->addr, p->name, sizeof p->name); /* the entry's canonical name */
 		p->iommu_group = p->numa_node = -1;
 		p->sriov_totalvfs = p->sriov_numvfs = p->sriov_offset = p->sriov_stride = -1;
 	}
-	free(addrs);
+	free(keys);
 	if (rc < 0) {
 		inventory_free(inv);
 		return -1;
@@ -560,6 +617,7 @@ void inventory_free(struct inventory *inv)
 	inv->count = 0;
 	inv->root = NULL;
 	inv->names = NULL;
+	inv->named = NULL;
 }
 
 struct pci_device *inventory_find(const struct inventory *inv, const char *name)
