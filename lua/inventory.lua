@@ -38,6 +38,16 @@ function Device.__index(d, k)
   return nil
 end
 
+-- domain, bus, slot and func come with a device's first fact rather than in every one of the
+-- thousands of tables a listing makes (launcher/bind_pci.c): one that a script sets or clears
+-- before that stays as the script left it, as when the table was made with them.
+local ADDRESS_FIELDS = { domain = true, bus = true, slot = true, func = true }
+
+function Device.__newindex(d, k, v)
+  if ADDRESS_FIELDS[k] then fill(d, k) end
+  rawset(d, k, v)
+end
+
 -- pairs() sees every fact, as it did when they were all read up front.
 function Device.__pairs(d)
   fill(d, "*")
