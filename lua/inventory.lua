@@ -66,9 +66,10 @@ end
 -- The VFs of a PF, in virtfn order, as device tables ({} for a device with none).
 function Device:vfs()
   own(self, Device, "pf:vfs()")
-  local out = {}
+  local out, n, by_address = {}, 0, self._inventory.by_address
   for _, addr in ipairs(self.vfs_addresses or {}) do
-    out[#out + 1] = self._inventory.by_address[addr]
+    local vf = by_address[addr]
+    if vf ~= nil then n = n + 1; out[n] = vf end -- a count, not #out: a PF has 127 of them
   end
   return out
 end
@@ -235,11 +236,13 @@ function Inventory:vfs(filter)
   -- Only an SR-IOV PF has VFs: the filter is asked of those alone (a device without
   -- sriov_totalvfs costs one failed open, whatever the filter reads), and not of the VFs a
   -- PF already listed (a VF is no PF; they follow their PF in address order).
-  local out, listed = {}, {}
+  local out, n, listed = {}, 0, {}
   for _, pf in ipairs(self.devices) do
     if not listed[pf] and pf.sriov_totalvfs and matches(pf, pf_filter) then
-      for _, vf in ipairs(pf:vfs()) do
-        out[#out + 1] = vf
+      local vfs = pf:vfs()
+      for i = 1, #vfs do -- a list without holes: Device:vfs made it
+        local vf = vfs[i]
+        n = n + 1; out[n] = vf -- a count, not #out: thousands of VFs
         listed[vf] = true
       end
     end
