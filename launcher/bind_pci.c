@@ -185,22 +185,37 @@ static int inventory_devices(lua_State *L)
 	return 2;
 }
 
+/* The facts that give field key, 0 when it is none. */
+static unsigned facts_of(const char *key)
+{
+	for (size_t k = 0; k < sizeof FIELDS / sizeof FIELDS[0]; k++)
+		if (strcmp(key, FIELDS[k].key) == 0)
+			return FIELDS[k].what;
+	return 0;
+}
+
 /* inv:fill(address, key, t) -> true when key is a fact of a device ("*": all of them), read
  * now if it was not yet and set in t with every other field that read gave; false when key is
- * no fact; nil, message when the tree is corrupt. */
+ * no fact; nil, message when the tree is corrupt. key may be a list of keys, for a caller that
+ * shows them all (list): one call reads them, in the order of the INV_* bits. */
 static int inventory_fill(lua_State *L)
 {
 	struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
 	struct pci_device *d = inventory_find(inv, luaL_checkstring(L, 2));
-	const char *key = luaL_checkstring(L, 3);
 	unsigned what = 0;
 	char err[512];
 
 	luaL_argcheck(L, d != NULL, 2, "no such device");
 	luaL_checktype(L, 4, LUA_TTABLE);
-	for (size_t k = 0; k < sizeof FIELDS / sizeof FIELDS[0] && !what; k++)
-		if (strcmp(key, FIELDS[k].key) == 0)
-			what = FIELDS[k].what;
+	if (lua_type(L, 3) == LUA_TTABLE) {
+		for (lua_Integer i = 1; lua_rawgeti(L, 3, i) != LUA_TNIL; i++) {
+			what |= facts_of(luaL_checkstring(L, -1));
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	} else {
+		what = facts_of(luaL_checkstring(L, 3));
+	}
 	if (!what) {
 		lua_pushboolean(L, 0);
 		return 1;

@@ -18,10 +18,11 @@ local Device = {}
 -- Inventory -> its C inventory (core.pci), out of scripts' reach as every core is.
 local handles = setmetatable({}, { __mode = "k" })
 
--- Read fact k of d (and whatever the same read gives) into d. False when k is no fact.
+-- Read fact k of d (and whatever the same read gives) into d. False when k is no fact. k may be
+-- a list of facts (M.read).
 local function fill(d, k)
   local handle, address = handles[rawget(d, "_inventory")], rawget(d, "address")
-  if type(k) ~= "string" or not handle or type(address) ~= "string" then return false end
+  if not handle or type(address) ~= "string" then return false end
   local ok, err = handle:fill(address, k, d)
   if ok == nil then
     util.fail("cannot read the host's PCI devices: " .. err ..
@@ -34,8 +35,15 @@ end
 function Device.__index(d, k)
   local method = Device[k]
   if method ~= nil then return method end
-  if fill(d, k) then return rawget(d, k) end
+  if type(k) == "string" and fill(d, k) then return rawget(d, k) end
   return nil
+end
+
+-- The facts keys (a list of field names) of device d read in one call, for a caller about to
+-- show them all (list): read one by one, each costs a metamethod and a call into C. The same
+-- reads, in the order of launcher/inventory.h's INV_* bits.
+function M.read(d, keys)
+  fill(d, keys)
 end
 
 -- domain, bus, slot and func come with a device's first fact rather than in every one of the
