@@ -468,6 +468,8 @@ static int check_entry_name(const char *dir, const char *name, struct pci_addr *
 {
 	const char *why;
 
+	if (pci_addr_decode(name, a))
+		return 0; /* the kernel's form, one pass: what a real tree holds */
 	if (pci_addr_parse(name, a, &why) < 0) {
 		errbuf_printf(err, errlen, "libpci: %s/%s: not a PCI address: %s", dir, name, why);
 		return -1;

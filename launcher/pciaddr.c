@@ -188,3 +188,8 @@ int pci_addr_canonical(const char *text)
 
 	return decode_canonical(text, &a);
 }
+
+int pci_addr_decode(const char *text, struct pci_addr *addr)
+{
+	return decode_canonical(text, addr);
+}
