@@ -305,21 +305,22 @@ static void link_name(char out[32], const char *prefix, size_t n)
 	out[len] = '\0';
 }
 
-/* The virtfnN links, dense from 0: the first missing one ends them. They are read relative to
- * the PF's directory, opened for the loop and closed before it returns: a path from the root
- * per link took the kernel a third longer (its walk crosses the devices/X symlink each time),
- * 127 times per PF. When the directory cannot be opened, each link is read by its path, as
- * before, for the same results and messages. */
+/* The virtfnN links, dense from 0: the first missing one ends them. Once virtfn0 is there,
+ * the others are read relative to the PF's directory, opened for the loop and closed before it
+ * returns: a path from the root per link took the kernel a third longer (its walk crosses the
+ * devices/X symlink each time), 127 times per PF; a device with no VFs still costs one failed
+ * readlink. When the directory cannot be opened, each link is read by its path, as before, for
+ * the same results and messages. */
 static int read_vfs(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
 {
 	char dir[1024];
-	int dirfd = attr_path(dir, inv, p->name, "") < 0 ? -1 :
-	            open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int rc;
+	int dirfd = -1, rc;
 
 	for (size_t i = 0;; i++) {
 		char link[32], vf[PCI_ADDR_LEN + 1];
 
+		if (i == 1 && attr_path(dir, inv, p->name, "") >= 0)
+			dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		link_name(link, "virtfn", i);
 		if ((rc = read_addr_link(inv, p->name, dirfd, link, vf, err, errlen)) <= 0)
 			break;
