@@ -10,19 +10,27 @@
 #include "inventory.h"
 #include "pciaddr.h"
 
+/* Fields are set raw: a device table's __newindex (lua/inventory.lua) is for scripts. */
 static void set_str(lua_State *L, const char *key, const char *value)
 {
 	if (!value || !value[0])
 		return; /* absent stays nil, so Lua tests `if dev.driver then` */
+	lua_pushstring(L, key);
 	lua_pushstring(L, value);
-	lua_setfield(L, -2, key);
+	lua_rawset(L, -3);
 }
 
 static void set_int(lua_State *L, const char *key, long value)
 {
+	lua_pushstring(L, key);
 	lua_pushinteger(L, value);
-	lua_setfield(L, -2, key);
+	lua_rawset(L, -3);
 }
+
+/* The fields that come from the address (domain, bus, slot, func): in no INV_* read, known
+ * from the listing, put in a device's table with its first fact rather than when the table is
+ * made (most of the thousands made are never looked at). A bit of `given` only. */
+#define GIVEN_ADDR 0x80000000u
 
 /* Each field of a device table and the facts (INV_*) that give it. */
 static const struct {
@@ -39,7 +47,9 @@ static const struct {
 	{ "sriov_totalvfs", INV_SRIOV }, { "sriov_numvfs", INV_SRIOV },
 	{ "sriov_offset", INV_SRIOV }, { "sriov_stride", INV_SRIOV },
 	{ "physfn", INV_PHYSFN }, { "vfs_addresses", INV_SRIOV | INV_VFS },
-	{ "*", INV_ALL },
+	{ "domain", GIVEN_ADDR }, { "bus", GIVEN_ADDR }, { "slot", GIVEN_ADDR },
+	{ "func", GIVEN_ADDR },
+	{ "*", INV_ALL | GIVEN_ADDR },
 };
 
 /* The fields of the facts in what into the table on top of the stack. */
@@ -86,7 +96,30 @@ static void push_facts(lua_State *L, const struct pci_device *d, unsigned what)
 			lua_pushstring(L, d->vfs[i]);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
-		lua_setfield(L, -2, "vfs_addresses");
+		lua_pushstring(L, "vfs_addresses");
+		lua_insert(L, -2);
+		lua_rawset(L, -3);
+	}
+}
+
+/* The address's fields into the table on top of the stack, each unless the table has it
+ * already (a value a script set stays). */
+static void push_address(lua_State *L, const struct pci_device *d)
+{
+	const struct {
+		const char *key;
+		unsigned value;
+	} f[] = { { "domain", d->addr.domain }, { "bus", d->addr.bus }, { "slot", d->addr.dev },
+	          { "func", d->addr.func } };
+
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		int absent;
+
+		lua_pushstring(L, f[i].key);
+		absent = lua_rawget(L, -2) == LUA_TNIL;
+		lua_pop(L, 1);
+		if (absent)
+			set_int(L, f[i].key, f[i].value);
 	}
 }
 
@@ -112,6 +145,7 @@ static int pci_open(lua_State *L)
 	inv->count = 0;
 	inv->root = NULL;
 	inv->names = NULL;
+	inv->named = NULL;
 	luaL_setmetatable(L, INVENTORY_META);
 	if (inventory_list(root, inv, err, sizeof(err)) < 0) {
 		luaL_pushfail(L);
@@ -121,9 +155,9 @@ static int pci_open(lua_State *L)
 	return 1;
 }
 
-/* inv:devices(mt, owner) -> devices, by_address: a table per device in address order (address,
- * domain, bus, slot, func, and _inventory = owner, with metatable mt), and the same tables by
- * address, both made at their final size. */
+/* inv:devices(mt, owner) -> devices, by_address: a table per device in address order (address
+ * and _inventory = owner, with metatable mt: its other fields, domain, bus, slot and func among
+ * them, come through fill), and the same tables by address, both made at their final size. */
 static int inventory_devices(lua_State *L)
 {
 	const struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
@@ -136,44 +170,57 @@ static int inventory_devices(lua_State *L)
 	for (size_t i = 0; i < inv->count; i++) {
 		const struct pci_device *d = &inv->devs[i];
 
-		lua_createtable(L, 0, 8);
-		set_str(L, "address", d->name);
-		set_int(L, "domain", d->addr.domain);
-		set_int(L, "bus", d->addr.bus);
-		set_int(L, "slot", d->addr.dev);
-		set_int(L, "func", d->addr.func);
+		lua_pushstring(L, d->name); /* the address, made once: the table's and the key */
+		lua_createtable(L, 0, 2);
+		lua_pushvalue(L, -2);
+		lua_setfield(L, -2, "address");
 		lua_pushvalue(L, 3);
 		lua_setfield(L, -2, "_inventory");
 		lua_pushvalue(L, 2);
 		lua_setmetatable(L, -2);
 		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, d->name);
-		lua_rawseti(L, -3, (lua_Integer)i + 1);
+		lua_rawseti(L, -5, (lua_Integer)i + 1);
+		lua_rawset(L, -3);
 	}
 	return 2;
 }
 
+/* The facts that give field key, 0 when it is none. */
+static unsigned facts_of(const char *key)
+{
+	for (size_t k = 0; k < sizeof FIELDS / sizeof FIELDS[0]; k++)
+		if (strcmp(key, FIELDS[k].key) == 0)
+			return FIELDS[k].what;
+	return 0;
+}
+
 /* inv:fill(address, key, t) -> true when key is a fact of a device ("*": all of them), read
  * now if it was not yet and set in t with every other field that read gave; false when key is
- * no fact; nil, message when the tree is corrupt. */
+ * no fact; nil, message when the tree is corrupt. key may be a list of keys, for a caller that
+ * shows them all (list): one call reads them, in the order of the INV_* bits. */
 static int inventory_fill(lua_State *L)
 {
 	struct inventory *inv = luaL_checkudata(L, 1, INVENTORY_META);
 	struct pci_device *d = inventory_find(inv, luaL_checkstring(L, 2));
-	const char *key = luaL_checkstring(L, 3);
 	unsigned what = 0;
 	char err[512];
 
 	luaL_argcheck(L, d != NULL, 2, "no such device");
 	luaL_checktype(L, 4, LUA_TTABLE);
-	for (size_t k = 0; k < sizeof FIELDS / sizeof FIELDS[0] && !what; k++)
-		if (strcmp(key, FIELDS[k].key) == 0)
-			what = FIELDS[k].what;
+	if (lua_type(L, 3) == LUA_TTABLE) {
+		for (lua_Integer i = 1; lua_rawgeti(L, 3, i) != LUA_TNIL; i++) {
+			what |= facts_of(luaL_checkstring(L, -1));
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	} else {
+		what = facts_of(luaL_checkstring(L, 3));
+	}
 	if (!what) {
 		lua_pushboolean(L, 0);
 		return 1;
 	}
-	if (inventory_read(inv, d, what, err, sizeof err) < 0) {
+	if (inventory_read(inv, d, what & INV_ALL, err, sizeof err) < 0) {
 		luaL_pushfail(L);
 		lua_pushstring(L, err);
 		return 2;
@@ -183,7 +230,9 @@ static int inventory_fill(lua_State *L)
 	 * sake (a VF's physfn check reads its PF's SR-IOV counts). Each goes in once, so that a
 	 * value a script set stays. */
 	push_facts(L, d, d->known & ~d->given);
-	d->given = d->known;
+	if (!(d->given & GIVEN_ADDR))
+		push_address(L, d);
+	d->given = d->known | GIVEN_ADDR;
 	lua_pushboolean(L, 1);
 	return 1;
 }

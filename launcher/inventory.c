@@ -14,11 +14,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <pci/pci.h>
 
@@ -60,10 +62,27 @@ static int id_ok(const char *v, size_t digits)
 	return 1;
 }
 
-/* The path of a device's attribute into path (1024 bytes, as libpci's). */
+/* The path of a device's attribute into path (1024 bytes, as libpci's): sysfs_path's
+ * "%s/bus/pci/devices/%s/%s" and its -ENAMETOOLONG, put together without printf, which cost
+ * more than the read it names when a listing reads thousands. */
 static int attr_path(char *path, const struct inventory *inv, const char *name, const char *attr)
 {
-	return sysfs_path(path, 1024, "%s/bus/pci/devices/%s/%s", inv->root, name, attr);
+	static const char mid[] = "/bus/pci/devices/";
+	const char *parts[] = { inv->root, mid, name, "/", attr };
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		size_t n = strlen(parts[i]);
+
+		if (len + n >= 1024) {
+			path[0] = '\0';
+			return -ENAMETOOLONG;
+		}
+		memcpy(path + len, parts[i], n);
+		len += n;
+	}
+	path[len] = '\0';
+	return (int)len;
 }
 
 /* Why a read said -EINVAL: the readers refuse what is not a regular file that way, and the
@@ -124,15 +143,17 @@ static int read_int(const struct inventory *inv, const char *name, const char *a
 }
 
 /* A link that must point to a PCI device (physfn, virtfnN): its target's name, which must be
- * a canonical address. 1, 0 when the link is absent, -1 with a message. */
-static int read_addr_link(const struct inventory *inv, const char *name, const char *link,
-                          char out[PCI_ADDR_LEN + 1], char *err, size_t errlen)
+ * a canonical address. 1, 0 when the link is absent, -1 with a message. dirfd: the device's
+ * directory when the caller has it open (the link is read relative to it), else -1. */
+static int read_addr_link(const struct inventory *inv, const char *name, int dirfd,
+                          const char *link, char out[PCI_ADDR_LEN + 1], char *err, size_t errlen)
 {
 	char path[1024];
 	int n = attr_path(path, inv, name, link);
 
 	if (n >= 0)
-		n = sysfs_link_name(path, out, PCI_ADDR_LEN + 1);
+		n = dirfd >= 0 ? sysfs_link_name_at(dirfd, link, out, PCI_ADDR_LEN + 1) :
+		                 sysfs_link_name(path, out, PCI_ADDR_LEN + 1);
 	if (n == -ENOENT)
 		return 0;
 	if (n < 0 || !pci_addr_canonical(out)) {
@@ -268,28 +289,57 @@ static int read_sriov(const struct inventory *inv, struct pci_device *p, char *e
 	return 0;
 }
 
-/* The virtfnN links, dense from 0: the first missing one ends them. */
+/* prefix and the decimal digits of n into out (32 bytes), as "%s%zu" but without printf: a
+ * PF with 127 VFs names 128 links. */
+static void link_name(char out[32], const char *prefix, size_t n)
+{
+	char digits[24];
+	size_t len = strlen(prefix), k = 0;
+
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) && k < sizeof digits);
+	memcpy(out, prefix, len);
+	while (k)
+		out[len++] = digits[--k];
+	out[len] = '\0';
+}
+
+/* The virtfnN links, dense from 0: the first missing one ends them. Once virtfn0 is there,
+ * the others are read relative to the PF's directory, opened for the loop and closed before it
+ * returns: a path from the root per link took the kernel a third longer (its walk crosses the
+ * devices/X symlink each time), 127 times per PF; a device with no VFs still costs one failed
+ * readlink. When the directory cannot be opened, each link is read by its path, as before, for
+ * the same results and messages. */
 static int read_vfs(const struct inventory *inv, struct pci_device *p, char *err, size_t errlen)
 {
+	char dir[1024];
+	int dirfd = -1, rc;
+
 	for (size_t i = 0;; i++) {
 		char link[32], vf[PCI_ADDR_LEN + 1];
-		int rc;
 
-		snprintf(link, sizeof link, "virtfn%zu", i);
-		if ((rc = read_addr_link(inv, p->name, link, vf, err, errlen)) <= 0)
-			return rc;
+		if (i == 1 && attr_path(dir, inv, p->name, "") >= 0)
+			dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		link_name(link, "virtfn", i);
+		if ((rc = read_addr_link(inv, p->name, dirfd, link, vf, err, errlen)) <= 0)
+			break;
 		if ((p->nvfs & (p->nvfs - 1)) == 0) { /* grow at powers of two */
 			size_t cap = p->nvfs ? p->nvfs * 2 : 8;
 			void *grown = realloc(p->vfs, cap * sizeof *p->vfs);
 
 			if (!grown) {
 				errbuf_printf(err, errlen, "%s: out of memory", p->name);
-				return -1;
+				rc = -1;
+				break;
 			}
 			p->vfs = grown;
 		}
 		memcpy(p->vfs[p->nvfs++], vf, sizeof vf);
 	}
+	if (dirfd >= 0)
+		close(dirfd);
+	return rc;
 }
 
 /* A VF's physfn must lead to an SR-IOV PF in the same tree, not to itself or another VF
@@ -349,7 +399,13 @@ static int read_names(struct inventory *inv, struct pci_device *p, unsigned what
 {
 	struct pci_access *a = names(inv);
 
-	if (what == INV_NAMES) {
+	const struct pci_device *last = inv->named;
+
+	if (what == INV_NAMES && last && last->vendor == p->vendor && last->device == p->device) {
+		/* A PF's VFs, listed one after the other, share their ids and so their names. */
+		p->vendor_name = strdup(last->vendor_name);
+		p->device_name = strdup(last->device_name);
+	} else if (what == INV_NAMES) {
 		p->vendor_name = lookup(a, 128, PCI_LOOKUP_VENDOR, (int)p->vendor, 0);
 		p->device_name = lookup(a, 192, PCI_LOOKUP_DEVICE, (int)p->vendor, (int)p->device);
 	} else {
@@ -359,6 +415,8 @@ static int read_names(struct inventory *inv, struct pci_device *p, unsigned what
 		errbuf_printf(err, errlen, "%s: out of memory", p->name);
 		return -1;
 	}
+	if (what == INV_NAMES)
+		inv->named = p;
 	return 0;
 }
 
@@ -397,7 +455,7 @@ static int read_one(struct inventory *inv, struct pci_device *p, unsigned what, 
 	case INV_SRIOV:
 		return read_sriov(inv, p, err, errlen);
 	case INV_PHYSFN_LINK:
-		return read_addr_link(inv, p->name, "physfn", p->physfn, err, errlen) < 0 ? -1 : 0;
+		return read_addr_link(inv, p->name, -1, "physfn", p->physfn, err, errlen) < 0 ? -1 : 0;
 	case INV_PHYSFN:
 		if (inventory_read(inv, p, INV_PHYSFN_LINK, err, errlen) < 0)
 			return -1;
@@ -427,6 +485,8 @@ static int check_entry_name(const char *dir, const char *name, struct pci_addr *
 {
 	const char *why;
 
+	if (pci_addr_decode(name, a))
+		return 0; /* the kernel's form, one pass: what a real tree holds */
 	if (pci_addr_parse(name, a, &why) < 0) {
 		errbuf_printf(err, errlen, "libpci: %s/%s: not a PCI address: %s", dir, name, why);
 		return -1;
@@ -457,15 +517,30 @@ static int cmp_dev(const void *a, const void *b)
 	return cmp_addr(&((const struct pci_device *)a)->addr, &((const struct pci_device *)b)->addr);
 }
 
+/* An address as one number in address order, for sorting a listing. */
+static unsigned addr_key(const struct pci_addr *a)
+{
+	return a->domain << 16 | a->bus << 8 | a->dev << 3 | a->func;
+}
+
 static int cmp_key(const void *a, const void *b)
 {
-	return cmp_addr(a, b);
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct pci_addr key_addr(unsigned k)
+{
+	return (struct pci_addr){ .domain = k >> 16, .bus = k >> 8 & 0xff, .dev = k >> 3 & 0x1f,
+	                          .func = k & 7 };
 }
 
 int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, size_t errlen)
 {
 	char dir[1024];
-	struct pci_addr *addrs = NULL;
+	unsigned *keys = NULL;
+	struct pci_addr a;
 	struct dirent *e;
 	size_t n = 0, cap = 0;
 	DIR *d;
@@ -483,26 +558,27 @@ int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, siz
 		errbuf_printf(err, errlen, "libpci: cannot open %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	/* The addresses first, sorted while they are small (16 bytes, not a device's struct:
+	/* The addresses first, sorted while they are small (4-byte keys, not a device's struct:
 	 * fresh memory is what a listing costs most), then one array of devices in that order. */
 	while (rc == 0 && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue; /* ".", "..", or a special non-device, as libpci skips them */
 		if (n == cap) {
-			void *grown = realloc(addrs, (cap = cap ? cap * 2 : 256) * sizeof *addrs);
+			void *grown = realloc(keys, (cap = cap ? cap * 2 : 256) * sizeof *keys);
 
 			if (!grown) {
 				errbuf_printf(err, errlen, "libpci: out of memory for %zu devices", cap);
 				rc = -1;
 				break;
 			}
-			addrs = grown;
+			keys = grown;
 		}
-		rc = check_entry_name(dir, e->d_name, &addrs[n++], err, errlen);
+		if ((rc = check_entry_name(dir, e->d_name, &a, err, errlen)) == 0)
+			keys[n++] = addr_key(&a);
 	}
 	closedir(d);
 	if (rc == 0 && n) {
-		qsort(addrs, n, sizeof *addrs, cmp_key);
+		qsort(keys, n, sizeof *keys, cmp_key);
 		inv->devs = calloc(n, sizeof *inv->devs);
 		inv->root = strdup(sysfs_root);
 		if (!inv->devs || !inv->root) {
@@ -516,12 +592,12 @@ int inventory_list(const char *sysfs_root, struct inventory *inv, char *err, siz
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct pci_device *p = &inv->devs[i];
 
-		p->addr = addrs[i];
+		p->addr = key_addr(keys[i]);
 		pci_addr_format(&p->addr, p->name, sizeof p->name); /* the entry's canonical name */
 		p->iommu_group = p->numa_node = -1;
 		p->sriov_totalvfs = p->sriov_numvfs = p->sriov_offset = p->sriov_stride = -1;
 	}
-	free(addrs);
+	free(keys);
 	if (rc < 0) {
 		inventory_free(inv);
 		return -1;
@@ -560,6 +636,7 @@ void inventory_free(struct inventory *inv)
 	inv->count = 0;
 	inv->root = NULL;
 	inv->names = NULL;
+	inv->named = NULL;
 }
 
 struct pci_device *inventory_find(const struct inventory *inv, const char *name)

@@ -58,6 +58,7 @@ struct inventory {
 	size_t count;
 	char *root;                   /* the sysfs root ("/sys" or a tree) the facts come from */
 	struct pci_access *names;     /* libpci for pci.ids lookups, made on the first one */
+	const struct pci_device *named; /* the last device given names: the next has its ids, often */
 };
 
 /* The devices of sysfs_root ("/sys" or a fake tree): one pass over bus/pci/devices, every

@@ -70,8 +70,14 @@ int nl_mac_parse(const char *s, unsigned char mac[NL_MACLEN])
 
 void nl_mac_format(const unsigned char mac[NL_MACLEN], char buf[NL_MACSTRLEN])
 {
-	snprintf(buf, NL_MACSTRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-	         mac[4], mac[5]);
+	static const char hex[] = "0123456789abcdef";
+
+	/* "%02x:%02x:..." without printf: a listing formats one per VF. */
+	for (int i = 0; i < NL_MACLEN; i++) {
+		buf[3 * i] = hex[mac[i] >> 4];
+		buf[3 * i + 1] = hex[mac[i] & 15];
+		buf[3 * i + 2] = i + 1 < NL_MACLEN ? ':' : '\0';
+	}
 }
 
 void nl_vf_unknown(struct nl_vf *v, int vf)

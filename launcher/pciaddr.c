@@ -70,12 +70,56 @@ static int parse_field(const char *text, size_t len, int f, unsigned *out, const
 	return 0;
 }
 
+/* The value of a lower-case hex digit, or -1. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The canonical form decoded into *a without formatting it again: 1, or 0 when text is not
+ * canonical. Sysfs names are read by the thousand (a listing, every virtfnN link), and
+ * parsing them and printing them back to compare cost more than the reads. */
+static int decode_canonical(const char *text, struct pci_addr *a)
+{
+	static const signed char digits[PCI_ADDR_LEN] = { 0, 1, 2, 3, -1, 5, 6, -1, 8, 9, -1, 11 };
+	unsigned v[PCI_ADDR_LEN];
+
+	if (!text)
+		return 0;
+	for (int i = 0; i < PCI_ADDR_LEN; i++) {
+		int d;
+
+		if (digits[i] < 0) {
+			if (text[i] != (i == 10 ? '.' : ':'))
+				return 0;
+			continue;
+		}
+		if ((d = hexval(text[i])) < 0)
+			return 0;
+		v[i] = (unsigned)d;
+	}
+	/* device 0x00-0x1f, function 0-7; domain and bus take every value of their digits */
+	if (text[PCI_ADDR_LEN] != '\0' || v[8] > 1 || v[11] > 7)
+		return 0;
+	a->domain = v[0] << 12 | v[1] << 8 | v[2] << 4 | v[3];
+	a->bus = v[5] << 4 | v[6];
+	a->dev = v[8] << 4 | v[9];
+	a->func = v[11];
+	return 1;
+}
+
 int pci_addr_parse(const char *text, struct pci_addr *addr, const char **why)
 {
 	const char *dummy;
 	const char *c1, *c2, *dot, *bus;
 	struct pci_addr a = { 0, 0, 0, 0 };
 
+	if (decode_canonical(text, addr))
+		return 0;
 	if (!why)
 		why = &dummy;
 	if (!text || !*text) {
@@ -120,18 +164,32 @@ int pci_addr_parse(const char *text, struct pci_addr *addr, const char **why)
 
 void pci_addr_format(const struct pci_addr *addr, char *buf, size_t size)
 {
+	static const char hex[] = "0123456789abcdef";
 	/* Masks keep a corrupt struct from ever producing a longer string than PCI_ADDR_LEN. */
-	snprintf(buf, size, "%04x:%02x:%02x.%x", addr->domain & 0xffff, addr->bus & 0xff,
-		 addr->dev & 0x1f, addr->func & 7);
+	unsigned d = addr->domain & 0xffff, b = addr->bus & 0xff, s = addr->dev & 0x1f;
+	char out[PCI_ADDR_LEN + 1] = {
+		hex[d >> 12], hex[d >> 8 & 15], hex[d >> 4 & 15], hex[d & 15], ':',
+		hex[b >> 4], hex[b & 15], ':', hex[s >> 4], hex[s & 15], '.', hex[addr->func & 7], '\0'
+	};
+
+	/* "%04x:%02x:%02x.%x" without printf (a listing formats thousands), cut as snprintf
+	 * would cut it. */
+	if (size) {
+		size_t n = size - 1 < PCI_ADDR_LEN ? size - 1 : PCI_ADDR_LEN;
+
+		memcpy(buf, out, n);
+		buf[n] = '\0';
+	}
 }
 
 int pci_addr_canonical(const char *text)
 {
 	struct pci_addr a;
-	char buf[PCI_ADDR_LEN + 1];
 
-	if (!text || strlen(text) != PCI_ADDR_LEN || pci_addr_parse(text, &a, NULL) < 0)
-		return 0;
-	pci_addr_format(&a, buf, sizeof buf);
-	return strcmp(buf, text) == 0;
+	return decode_canonical(text, &a);
+}
+
+int pci_addr_decode(const char *text, struct pci_addr *addr)
+{
+	return decode_canonical(text, addr);
 }

@@ -27,4 +27,7 @@ void pci_addr_format(const struct pci_addr *addr, char *buf, size_t size);
  * or a journal, which must never be the short or upper-case forms a user may type. */
 int pci_addr_canonical(const char *text);
 
+/* pci_addr_canonical that also gives the address: 1 and *addr, or 0 (and *addr untouched). */
+int pci_addr_decode(const char *text, struct pci_addr *addr);
+
 #endif

@@ -248,6 +248,11 @@ int sysfs_write(const char *path, const char *value)
 
 int sysfs_link_name(const char *path, char *buf, size_t size)
 {
+	return sysfs_link_name_at(AT_FDCWD, path, buf, size);
+}
+
+int sysfs_link_name_at(int dirfd, const char *path, char *buf, size_t size)
+{
 	char target[PATH_MAX];
 	const char *base;
 	ssize_t n;
@@ -256,7 +261,7 @@ int sysfs_link_name(const char *path, char *buf, size_t size)
 	if (size == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	n = readlink(path, target, sizeof target);
+	n = readlinkat(dirfd, path, target, sizeof target);
 	if (n < 0)
 		return -errno;
 	if ((size_t)n >= sizeof target)

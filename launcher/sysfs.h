@@ -50,5 +50,7 @@ int sysfs_writes_forbidden(void);      /* 1 once forbidden, else 0 */
 
 /* The last component of a symlink's target (a "driver" link gives "ixgbe"). Length or -errno. */
 int sysfs_link_name(const char *path, char *buf, size_t size);
+/* The same for path relative to the directory dirfd (AT_FDCWD: as sysfs_link_name). */
+int sysfs_link_name_at(int dirfd, const char *path, char *buf, size_t size);
 
 #endif

@@ -4,7 +4,6 @@
 -- inventory, the host lock, and the journal of what this run changed, so that a failure at
 -- any step can give the host back.
 local _, core = ...
-local inventory = require "vflaunch.inventory"
 local util = require "vflaunch.util"
 
 local M = {}
@@ -68,7 +67,8 @@ end
 -- The host's PCI devices, read once per run.
 function Context:host()
   if not self.inventory then
-    self.inventory = inventory.scan(self.roots.sys)
+    -- vflaunch.inventory loaded by the first command that reads the host, not by every run
+    self.inventory = require("vflaunch.inventory").scan(self.roots.sys)
     local ctx = self
     self.inventory.set_vfs = function(pf, n) return require("vflaunch.hostprep").set_vfs(ctx, pf, n) end
     self.inventory.is_free = function(dev) return require("vflaunch.launches").is_free(ctx, dev) end

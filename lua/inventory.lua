@@ -18,10 +18,11 @@ local Device = {}
 -- Inventory -> its C inventory (core.pci), out of scripts' reach as every core is.
 local handles = setmetatable({}, { __mode = "k" })
 
--- Read fact k of d (and whatever the same read gives) into d. False when k is no fact.
+-- Read fact k of d (and whatever the same read gives) into d. False when k is no fact. k may be
+-- a list of facts (M.read).
 local function fill(d, k)
   local handle, address = handles[rawget(d, "_inventory")], rawget(d, "address")
-  if type(k) ~= "string" or not handle or type(address) ~= "string" then return false end
+  if not handle or type(address) ~= "string" then return false end
   local ok, err = handle:fill(address, k, d)
   if ok == nil then
     util.fail("cannot read the host's PCI devices: " .. err ..
@@ -34,8 +35,25 @@ end
 function Device.__index(d, k)
   local method = Device[k]
   if method ~= nil then return method end
-  if fill(d, k) then return rawget(d, k) end
+  if type(k) == "string" and fill(d, k) then return rawget(d, k) end
   return nil
+end
+
+-- The facts keys (a list of field names) of device d read in one call, for a caller about to
+-- show them all (list): read one by one, each costs a metamethod and a call into C. The same
+-- reads, in the order of launcher/inventory.h's INV_* bits.
+function M.read(d, keys)
+  fill(d, keys)
+end
+
+-- domain, bus, slot and func come with a device's first fact rather than in every one of the
+-- thousands of tables a listing makes (launcher/bind_pci.c): one that a script sets or clears
+-- before that stays as the script left it, as when the table was made with them.
+local ADDRESS_FIELDS = { domain = true, bus = true, slot = true, func = true }
+
+function Device.__newindex(d, k, v)
+  if ADDRESS_FIELDS[k] then fill(d, k) end
+  rawset(d, k, v)
 end
 
 -- pairs() sees every fact, as it did when they were all read up front.
@@ -56,9 +74,10 @@ end
 -- The VFs of a PF, in virtfn order, as device tables ({} for a device with none).
 function Device:vfs()
   own(self, Device, "pf:vfs()")
-  local out = {}
+  local out, n, by_address = {}, 0, self._inventory.by_address
   for _, addr in ipairs(self.vfs_addresses or {}) do
-    out[#out + 1] = self._inventory.by_address[addr]
+    local vf = by_address[addr]
+    if vf ~= nil then n = n + 1; out[n] = vf end -- a count, not #out: a PF has 127 of them
   end
   return out
 end
@@ -225,11 +244,13 @@ function Inventory:vfs(filter)
   -- Only an SR-IOV PF has VFs: the filter is asked of those alone (a device without
   -- sriov_totalvfs costs one failed open, whatever the filter reads), and not of the VFs a
   -- PF already listed (a VF is no PF; they follow their PF in address order).
-  local out, listed = {}, {}
+  local out, n, listed = {}, 0, {}
   for _, pf in ipairs(self.devices) do
     if not listed[pf] and pf.sriov_totalvfs and matches(pf, pf_filter) then
-      for _, vf in ipairs(pf:vfs()) do
-        out[#out + 1] = vf
+      local vfs = pf:vfs()
+      for i = 1, #vfs do -- a list without holes: Device:vfs made it
+        local vf = vfs[i]
+        n = n + 1; out[n] = vf -- a count, not #out: thousands of VFs
         listed[vf] = true
       end
     end

@@ -4,7 +4,6 @@
 -- after giving back every host change the failed run made.
 local _, core = ...
 local cli = require "vflaunch.cli"
-local context = require "vflaunch.context"
 local util = require "vflaunch.util"
 
 local M = {}
@@ -67,7 +66,8 @@ function M.main(argv)
     return 0
   end
   parsed.argv0 = argv[0]
-  local ctx = context.new(parsed)
+  -- Loaded here, not at the top: --version and --help need no context, nor the inventory.
+  local ctx = require("vflaunch.context").new(parsed)
   core.sys.catch_signals(interrupt)
   local ok, status = xpcall(ctx.run, capture, ctx)
   if not ok then status = ctx:fail(status) end

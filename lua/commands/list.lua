@@ -4,11 +4,29 @@
 -- gives ids as lspci -nn and libvirt do, hex strings ("0x8086"), not numbers.
 local _, core = ...
 local acs = require "vflaunch.acs"
-local json = require "vflaunch.json"
+local inventory = require "vflaunch.inventory"
 local netid = require "vflaunch.netid"
 local util = require "vflaunch.util"
 
+local json -- vflaunch.json, loaded for --json alone
+
 local M = {}
+
+-- util.printable of a line, which is plain printable ASCII all but always: one anchored match
+-- tells it (util.printable's search for a byte to escape tries every position in turn, and
+-- cost a fifth of a listing).
+local function printable(s)
+  if s:find("^[ -~]*$") then return s end
+  return util.printable(s)
+end
+
+-- The facts a row shows, read in one call per device (inventory.read): a VF's SR-IOV counts
+-- are read after its row, when net() asks, as they always were.
+local ROW_FACTS = { "vendor", "device", "driver", "numa_node", "sriov_totalvfs", "vendor_name" }
+local VF_ROW_FACTS = { "vendor", "device", "driver", "numa_node", "vendor_name" }
+-- ... and those of a --json record after its net(), in the order the record reads them.
+local RECORD_FACTS = { "vendor", "device", "class", "subsys_vendor", "vendor_name", "driver",
+  "numa_node", "vfs_addresses" }
 
 -- The network side of PFs (netdev, link) and VFs (identity), from the kernel through core.net,
 -- one read per PF that has a network interface. (d) -> table, or nil, or { error = why }.
@@ -101,7 +119,8 @@ local function relation(d)
 end
 
 local function row(d, groups, bridges)
-  return util.printable(string.format("%s  %04x:%04x  %-10s  group %-4s  node %-2s  %-18s  " ..
+  inventory.read(d, d.physfn and VF_ROW_FACTS or ROW_FACTS)
+  return printable(string.format("%s  %04x:%04x  %-10s  group %-4s  node %-2s  %-18s  " ..
     "vfio %-6s  %s", d.address, d.vendor, d.device, d.driver or "-", d.iommu_group or "-",
     d.numa_node or "-", relation(d), vfio_state(d, groups, bridges), d:describe()))
 end
@@ -123,6 +142,7 @@ end
 
 local function record(d, groups, bridges, net)
   local n = net(d)
+  inventory.read(d, RECORD_FACTS)
   local r = { address = d.address, vendor = hex(d.vendor, 4), device = hex(d.device, 4),
     net = n or json.null, -- a PF's interface and link, or a VF's identity
     class = hex(d.class, 6), subsys_vendor = hex(d.subsys_vendor, 4),
@@ -168,6 +188,7 @@ function M.run(ctx)
     if not ctx.opts.vfs or d.physfn or d.sriov_totalvfs then list[#list + 1] = d end
   end
   if ctx.opts.json then
+    json = require "vflaunch.json"
     local out = {}
     local net = net_reader(ctx)
     for i, d in ipairs(list) do out[i] = record(d, groups, bridges, net) end
@@ -180,7 +201,7 @@ function M.run(ctx)
   for _, d in ipairs(list) do
     lines[#lines + 1] = row(d, groups, bridges)
     local n = net(d)
-    if n then lines[#lines + 1] = util.printable(net_line(n)) end
+    if n then lines[#lines + 1] = printable(net_line(n)) end
   end
   lines[#lines + 1] = ""
   ctx:out(table.concat(lines, "\n"))
