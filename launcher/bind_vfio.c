@@ -119,7 +119,7 @@ static int lvfio_check_dev(lua_State *L)
 	return host_ok(L, vfio_check_dev(devroot, (int)g, err, sizeof err), err);
 }
 
-/* group(root, n) -> { {addr=, driver=, bridge=, viable=}, ... } sorted by address */
+/* group(root, n) -> { {addr=, driver=, viable=}, ... } sorted by address */
 static int lvfio_group(lua_State *L)
 {
 	const char *root = luaL_optstring(L, 1, NULL);
@@ -134,10 +134,9 @@ static int lvfio_group(lua_State *L)
 	const struct vfio_member *m = b->mem;
 	lua_createtable(L, (int)n, 0);
 	for (size_t i = 0; i < n; i++) {
-		lua_createtable(L, 0, 4);
+		lua_createtable(L, 0, 3);
 		set_str(L, "addr", m[i].addr);
 		set_str(L, "driver", m[i].driver);
-		set_bool(L, "bridge", m[i].bridge);
 		set_bool(L, "viable", m[i].viable);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}

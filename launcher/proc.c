@@ -97,45 +97,62 @@ static int all_digits(const char *s)
 	return 1;
 }
 
-/* Append the holders among one process's descriptors. */
-static int scan_fds(const char *procroot, const char *pid, const char *prefix,
+/* One descriptor (name, in the directory dir of process pid): appended when its target
+ * begins with prefix. 0, or -ENOMEM. */
+static int holder(int dir, const char *pid, const char *name, const char *prefix, size_t plen,
+                  char *target, size_t size, struct proc_holder **v, size_t *n, size_t *cap)
+{
+	if (!all_digits(name))
+		return 0;       /* ".", ".." */
+	ssize_t len = readlinkat(dir, name, target, size - 1);
+	if (len < 0 || (size_t)len < plen)
+		return 0;
+	target[len] = '\0';
+	if (strncmp(target, prefix, plen) != 0 || (size_t)len >= sizeof (*v)->target)
+		return 0;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct proc_holder *bigger = realloc(*v, ncap * sizeof **v);
+		if (!bigger)
+			return -ENOMEM;
+		*v = bigger;
+		*cap = ncap;
+	}
+	(*v)[*n].pid = (pid_t)strtol(pid, NULL, 10);
+	memcpy((*v)[*n].target, target, (size_t)len + 1);
+	(*n)++;
+	return 0;
+}
+
+/* Append the holders among one process's descriptors (procfd: the proc directory). Its fd
+ * directory is listed with getdents64 and its links read relative to it: opendir would fstat
+ * each directory, and an absolute path is walked again for every descriptor (a hundred kernel
+ * threads with no descriptors cost three calls each, not five). */
+static int scan_fds(int procfd, const char *pid, const char *prefix,
                     struct proc_holder **v, size_t *n, size_t *cap)
 {
-	char dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+	char rel[NAME_MAX + 8], target[PATH_MAX];
 	size_t plen = strlen(prefix);
-	struct dirent *de;
+	union {
+		struct dirent64 first;          /* for the alignment of the entries */
+		char bytes[8192];
+	} buf;
+	ssize_t got;
+	int rc = 0;
 
-	if (sysfs_path(dir, sizeof dir, "%s/%s/fd", PROC(procroot), pid) < 0)
+	if (sysfs_path(rel, sizeof rel, "%s/fd", pid) < 0)
 		return 0;
-	DIR *d = opendir(dir);
-	if (!d)
+	int dir = openat(procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
 		return 0;       /* gone, or not ours to inspect */
-	while ((de = readdir(d))) {
-		if (!all_digits(de->d_name) ||
-		    sysfs_path(link, sizeof link, "%s/%s", dir, de->d_name) < 0)
-			continue;
-		ssize_t len = readlink(link, target, sizeof target - 1);
-		if (len < 0 || (size_t)len < plen)
-			continue;
-		target[len] = '\0';
-		if (strncmp(target, prefix, plen) != 0 || (size_t)len >= sizeof (*v)->target)
-			continue;
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 8;
-			struct proc_holder *bigger = realloc(*v, ncap * sizeof **v);
-			if (!bigger) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			*v = bigger;
-			*cap = ncap;
+	while (rc == 0 && (got = getdents64(dir, buf.bytes, sizeof buf.bytes)) > 0)
+		for (ssize_t off = 0; rc == 0 && off < got;) {
+			struct dirent64 *de = (struct dirent64 *)(void *)(buf.bytes + off);
+			off += de->d_reclen;
+			rc = holder(dir, pid, de->d_name, prefix, plen, target, sizeof target, v, n, cap);
 		}
-		(*v)[*n].pid = (pid_t)strtol(pid, NULL, 10);
-		memcpy((*v)[*n].target, target, (size_t)len + 1);
-		(*n)++;
-	}
-	closedir(d);
-	return 0;
+	close(dir);
+	return rc;
 }
 
 int proc_holders(const char *procroot, const char *prefix, struct proc_holder **out, size_t *count)
@@ -152,7 +169,7 @@ int proc_holders(const char *procroot, const char *prefix, struct proc_holder **
 		return -errno;
 	while (rc == 0 && (de = readdir(d)))
 		if (all_digits(de->d_name))
-			rc = scan_fds(procroot, de->d_name, prefix, &v, &n, &cap);
+			rc = scan_fds(dirfd(d), de->d_name, prefix, &v, &n, &cap);
 	closedir(d);
 	if (rc < 0) {
 		free(v);

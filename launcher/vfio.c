@@ -106,21 +106,29 @@ static int fail_read(char *err, size_t errlen, int rc, const char *step, const c
 
 int vfio_state(const char *root, const char *addr, struct vfio_state *st, char *err, size_t errlen)
 {
-	char path[PATH_MAX];
-	int rc;
+	char link[PATH_MAX], path[PATH_MAX];
+	int rc, orc, gone;
 
-	if ((rc = device_exists(root, addr, err, errlen)) < 0)
-		return rc;
-	devpath(path, sizeof path, root, addr, "driver");
-	if ((rc = driver_of(path, st->driver, sizeof st->driver)) < 0)
-		return fail_read(err, errlen, rc, "driver", path);
-	devpath(path, sizeof path, root, addr, "driver_override");
-	rc = sysfs_read(path, st->override, sizeof st->override);
+	if (!vfio_addr_ok(addr))
+		return fail(err, errlen, -EINVAL, "device address", addr ? addr : "(null)");
+	if ((rc = devpath(link, sizeof link, root, addr, "driver")) < 0 ||
+	    (rc = devpath(path, sizeof path, root, addr, "driver_override")) < 0)
+		return fail(err, errlen, rc, "device", addr);
+	rc = driver_of(link, st->driver, sizeof st->driver);
+	orc = sysfs_read_attr(path, st->override, sizeof st->override);
+	/* Both reads first: when the override is read, the device is there, and the stat that
+	 * tells a device gone (-ENODEV) from a missing attribute is only needed when it is not
+	 * (127 VFs, 127 system calls fewer). Errors are then reported as device_exists, driver,
+	 * override, as when the stat came first. */
+	if ((orc == -ENOENT || orc == -ENOTDIR) && (gone = device_exists(root, addr, err, errlen)) < 0)
+		return gone;
+	if (rc < 0)
+		return fail_read(err, errlen, rc, "driver", link);
 	/* The kernel shows an unset override as "(null)"; kernels before 3.16 have none. */
-	if (rc == -ENOENT || (rc >= 0 && strcmp(st->override, "(null)") == 0))
+	if (orc == -ENOENT || (orc >= 0 && strcmp(st->override, "(null)") == 0))
 		st->override[0] = '\0';
-	else if (rc < 0)
-		return fail(err, errlen, not_gone(rc), "driver_override", path);
+	else if (orc < 0)
+		return fail(err, errlen, not_gone(orc), "driver_override", path);
 	else if (st->override[0] && !vfio_driver_ok(st->override))
 		return fail_read(err, errlen, -EINVAL, "driver_override", path);
 	return 0;
@@ -592,9 +600,14 @@ int vfio_group(const char *root, int group, struct vfio_member **members, size_t
 			fail(err, errlen, rc, "driver", path);
 			goto out;
 		}
-		sysfs_path(path, sizeof path, "%s/%s", dir, de->d_name);
-		v->bridge = is_bridge(path);
-		v->viable = vfio_viable_driver(v->driver, v->bridge);
+		/* A bridge is viable whatever its driver: its class and config space are read only
+		 * when the driver would not do (a group's VFs with no driver cost nothing more). */
+		v->viable = vfio_viable_driver(v->driver, 0);
+		if (!v->viable) {
+			sysfs_path(path, sizeof path, "%s/%s", dir, de->d_name);
+			v->bridge = is_bridge(path);
+			v->viable = v->bridge;
+		}
 		n++;
 	}
 	qsort(m, n, sizeof *m, member_cmp);

@@ -80,7 +80,9 @@ int sriov_restore(const char *root, const char *pf, int numvfs, int autoprobe,
 struct vfio_member {
 	char addr[VFIO_ADDRLEN];
 	char driver[VFIO_NAMELEN];   /* "" when none */
-	int bridge;                  /* header type 1, or class 0x0604 */
+	/* Header type 1 or class 0x0604; looked for only when the driver alone does not make the
+	 * member viable (else 0): two attribute reads per member saved where no driver is bound. */
+	int bridge;
 	int viable;                  /* vfio-pci, pci-stub, no driver, or a bridge */
 };
 

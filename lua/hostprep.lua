@@ -202,13 +202,14 @@ function M.check_devices(ctx, devices, problem)
   return to_bind, groups
 end
 
--- Every problem that would stop a launch of machine m. Returns to_bind, groups, problems.
-local function check(ctx, m)
+-- Every problem that would stop a launch of machine m, whose devices are devices. Returns
+-- to_bind, groups, problems.
+local function check(ctx, m, devices)
   local problems = {}
   local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
-  local to_bind, groups = M.check_devices(ctx, m:devices(), problem)
-  netid.check(ctx, m:devices(), problem)
-  check_memlock(ctx, m, #m:devices(), problem)
+  local to_bind, groups = M.check_devices(ctx, devices, problem)
+  netid.check(ctx, devices, problem)
+  check_memlock(ctx, m, #devices, problem)
   return to_bind, groups, problems
 end
 
@@ -225,10 +226,12 @@ end
 -- problem, or after a failed step; the run's failure path gives back what was changed.
 function M.prepare(ctx, plan, record)
   ctx.stage = "host"
-  local to_bind, groups, problems = check(ctx, plan.machine)
+  -- The machine's devices listed once: m:devices() walks every element of the tree.
+  local devices = plan.machine:devices()
+  local to_bind, groups, problems = check(ctx, plan.machine, devices)
   if #problems > 0 then util.fail(table.concat(problems, "\n"), util.EXIT.HOST) end
-  launches.adopt(ctx, plan, record)
-  netid.apply(ctx, plan.machine:devices()) -- on the PF, while the VF is still the host's
+  launches.adopt(ctx, devices, record)
+  netid.apply(ctx, devices) -- on the PF, while the VF is still the host's
   M.bind(ctx, to_bind, groups)
 end
 

@@ -290,18 +290,22 @@ function M.claim(ctx, name, extra)
   return ctx.record
 end
 
--- Entries of dead launches' journals for devices (and their PFs) this plan uses move into
--- this launch's journal: the originals stay recorded, and no later restore of the dead
--- launch can pull a device out of this guest.
-function M.adopt(ctx, plan, record)
-  local wanted = {}
-  for _, e in ipairs(plan.machine:devices()) do
-    wanted[e.host] = true
-    if e.hostdev and e.hostdev.physfn then wanted[e.hostdev.physfn] = true end
-  end
+-- Entries of dead launches' journals for devices (the machine's, in a plan) and their PFs
+-- move into this launch's journal: the originals stay recorded, and no later restore of the
+-- dead launch can pull a device out of this guest.
+function M.adopt(ctx, devices, record)
+  local wanted
   for _, other in ipairs(M.list(ctx)) do
     local oj = other.name ~= record.name and not other:alive() and other:journal()
     if oj then
+      -- Made only when a dead launch left a journal: it asks the host for every VF's PF.
+      if not wanted then
+        wanted = {}
+        for _, e in ipairs(devices) do
+          wanted[e.host] = true
+          if e.hostdev and e.hostdev.physfn then wanted[e.hostdev.physfn] = true end
+        end
+      end
       local moved, idx = {}, {}
       for i, e in ipairs(oj:entries()) do
         if wanted[e.addr] and e.state ~= "restored" and e.state ~= "gone" then

@@ -62,7 +62,9 @@ function M.run(plan, ctx)
   hostprep.prepare(ctx, plan, record)
   if ctx.opts.supervise then return supervise(plan, ctx, record) end
   record:write_info { state = "running" }
-  ctx:info("exec %s (%s)", plan.qemu, render.budget_line(plan.machine))
+  if ctx.opts.verbose then -- the budget walks the whole machine: only for a line that is shown
+    ctx:info("exec %s (%s)", plan.qemu, render.budget_line(plan.machine))
+  end
   local _, why, status = sys.exec(plan.argv) -- returns only when QEMU could not be executed
   util.fail(why .. exec_hint(status), status)
 end
