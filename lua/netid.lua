@@ -109,19 +109,18 @@ end
 
 -- The identity element e asks for ({ mac=, vlan=, ... }), or nil for none. (After compile,
 -- mac = "auto" has become the MAC it stands for.)
--- Rendering asks this of each of a plan's devices, most of which have none: the fields are read
--- in one go, and a table is made only for a device that has one.
+-- The element's own fields are walked (next: raw, as script-facing __index must not answer):
+-- an element holds a few, fewer than the eight names to ask, and render asks this of every
+-- device of a plan.
 function M.of(e)
-  local mac, vlan, qos, trust = rawget(e, "mac"), rawget(e, "vlan"), rawget(e, "qos"),
-    rawget(e, "trust")
-  local spoofchk, link, max_rate, min_rate = rawget(e, "spoofchk"), rawget(e, "link"),
-    rawget(e, "max_rate"), rawget(e, "min_rate")
-  if mac == nil and vlan == nil and qos == nil and trust == nil and spoofchk == nil and
-      link == nil and max_rate == nil and min_rate == nil then
-    return nil
+  local out
+  for k, v in next, e do
+    if M.KEY_SET[k] then
+      out = out or {}
+      out[k] = v
+    end
   end
-  return { mac = mac, vlan = vlan, qos = qos, trust = trust, spoofchk = spoofchk, link = link,
-    max_rate = max_rate, min_rate = min_rate }
+  return out
 end
 
 -- Why host device d cannot take a VF identity (a sentence), or nil when it can as far as
