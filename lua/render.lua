@@ -38,6 +38,15 @@ local function hex2(n)
   return HEX2[n] or format("%02x", n)
 end
 
+-- Small integers as text, made once: bus, chassis and slot numbers. (An integer's text is the
+-- same through tostring, "%d" and JSON.)
+local DEC = {}
+for i = 0, 255 do DEC[i] = json.number(i) end
+
+local function int_text(v)
+  return DEC[v] or json.number(v)
+end
+
 -- qemu_escape for a value finalize checked (a string or a number), with one call for the usual
 -- value, which has no comma (find reads a number as its text, as qemu_escape's tostring does).
 local function esc(v)
@@ -48,22 +57,34 @@ end
 -- The -device value of element e (record rec, on the bus named bus): "driver,key=value,...", in
 -- one concatenation. The fields are read raw: they are plain fields of the element (finalize
 -- checked them), and most are nil, which would ask the element's __index for methods and views.
+-- They are walked with next: an element holds three to five, and a call for each of the eight
+-- names would cost more.
 local function device_value(e, rec, bus, model)
-  local host
-  if rec.kind == "device" and not model then host = rawget(e, "host") end
-  local id, chassis, slot = rawget(e, "id"), rawget(e, "chassis"), rawget(e, "slot")
-  local io, busr, rombar = rawget(e, "io_reserve"), rawget(e, "bus_reserve"), rawget(e, "rombar")
+  local host, id, addr, chassis, slot, io, busr, rombar
+  for k, v in next, e do
+    if k == "id" then id = v
+    elseif k == "addr" then addr = v
+    elseif k == "host" then host = v
+    elseif k == "chassis" then chassis = v
+    elseif k == "slot" then slot = v
+    elseif k == "io_reserve" then io = v
+    elseif k == "bus_reserve" then busr = v
+    elseif k == "rombar" then rombar = v
+    end
+  end
+  if rec.kind ~= "device" or model then host = nil end
+  -- Each optional part as two operands (a key or "", a value or ""): a part made by a
+  -- concatenation of its own would be a string more to make and intern for each element.
   return (model or rec.model) ..
-    (host ~= nil and ",host=" .. esc(host) or "") ..
-    (id ~= nil and ",id=" .. esc(id) or "") ..
-    ",bus=" .. esc(bus) ..
-    ",addr=" .. addr_text(rawget(e, "addr")) ..
+    (host ~= nil and ",host=" or "") .. (host ~= nil and esc(host) or "") ..
+    (id ~= nil and ",id=" or "") .. (id ~= nil and esc(id) or "") ..
+    ",bus=" .. esc(bus) .. ",addr=" .. addr_text(addr) ..
     (rec.multifunction and ",multifunction=on" or "") ..
-    (chassis ~= nil and ",chassis=" .. esc(chassis) or "") ..
-    (slot ~= nil and ",slot=" .. esc(slot) or "") ..
-    (io ~= nil and ",io-reserve=" .. esc(io) or "") ..
-    (busr ~= nil and ",bus-reserve=" .. esc(busr) or "") ..
-    (rombar ~= nil and ",rombar=" .. esc(rombar) or "")
+    (chassis ~= nil and ",chassis=" or "") .. (chassis ~= nil and esc(chassis) or "") ..
+    (slot ~= nil and ",slot=" or "") .. (slot ~= nil and esc(slot) or "") ..
+    (io ~= nil and ",io-reserve=" or "") .. (io ~= nil and esc(io) or "") ..
+    (busr ~= nil and ",bus-reserve=" or "") .. (busr ~= nil and esc(busr) or "") ..
+    (rombar ~= nil and ",rombar=" or "") .. (rombar ~= nil and esc(rombar) or "")
 end
 
 function M.device_value(e, model)
@@ -172,14 +193,16 @@ end
 -- The words of argv that shell_quote would quote, as a set of indexes. shell_quote's pattern
 -- costs some 250 instructions a byte; a plain find is memchr, well under one. So the words are
 -- joined by a byte that stands bare, the text is searched once for each unsafe byte, and each
--- hit marks its word (found by halving) and goes on after it. The empty word: see M.shell.
+-- hit marks its word (found by halving) and goes on after it. The empty word is quoted too.
 local function unsafe_words(argv)
-  local starts, at = {}, 1
+  local starts, marked, at = {}, {}, 1
   for i = 1, #argv do
+    local len = #argv[i]
+    if len == 0 then marked[i] = true end
     starts[i] = at
-    at = at + #argv[i] + 1
+    at = at + len + 1
   end
-  local all, marked = concat(argv, ","), {}
+  local all = concat(argv, ",")
   for _, c in ipairs(UNSAFE) do
     local hit = find(all, c, 1, true)
     while hit do
@@ -197,29 +220,26 @@ end
 
 -- The command as sh reads it: one option and its value per line, backslash continuations.
 function M.shell(argv)
-  local marked = unsafe_words(argv)
-  local function quote(i)
-    local w = argv[i]
-    if marked[i] or w == "" then return M.shell_quote(w) end
-    return w
-  end
+  local marked, shell_quote, byte = unsafe_words(argv), M.shell_quote, string.byte
   -- The command word bare with a '=' would be an assignment to sh, not a command.
-  local first = quote(1)
+  local first = marked[1] and shell_quote(argv[1]) or argv[1]
   if first == argv[1] and first:find("=", 1, true) then first = "'" .. first .. "'" end
   local lines, n, i, count = { first }, 1, 2, #argv
   while i <= count do
     local w, v = argv[i], argv[i + 1]
+    local qw = marked[i] and shell_quote(w) or w
     n = n + 1
     -- An option and its value stay on one line; a bare word (a flag) stands alone.
-    if w:byte(1) == 45 and v and v:byte(1) ~= 45 then -- 45: '-'
-      lines[n] = "  " .. quote(i) .. " " .. quote(i + 1)
+    if byte(w, 1) == 45 and v and byte(v, 1) ~= 45 then -- 45: '-'
+      lines[n] = "  " .. qw .. " " .. (marked[i + 1] and shell_quote(v) or v)
       i = i + 2
     else
-      lines[n] = "  " .. quote(i)
+      lines[n] = "  " .. qw
       i = i + 1
     end
   end
-  return concat(lines, " \\\n") .. "\n"
+  lines[n] = lines[n] .. "\n" -- not on the whole text: a copy of it
+  return concat(lines, " \\\n")
 end
 
 local function guest_address(e)
@@ -268,18 +288,25 @@ function M.budget_line(m)
     rec.profile.bus_limit, M.root_slots_used(m), #rec.profile.root_slots, #m:devices())
 end
 
-local function element_line(e, rec)
-  local a = hex2(rec.parent.number) .. ":" .. addr_text(e.addr)
+-- One element's line after prefix (the tree's lines), in one concatenation: format's %s would
+-- ask each string for a __tostring, and each part made on its own is a string more to make.
+-- (finalize keeps ids and hosts strings, and chassis and slot integers.)
+local function element_line(prefix, e, rec)
+  local number, addr = hex2(rec.parent.number), addr_text(e.addr)
   if rec.kind == "device" then
-    local id = netid.of(e)
-    return format("%s %s %s%s%s", a, e.id, e.host,
-      rec.hostdev and ("  " .. rec.hostdev:describe()) or "",
-      id and ("  [" .. netid.describe(id) .. "]") or "")
+    local id, dev = netid.of(e), rec.hostdev
+    return prefix .. number .. ":" .. addr .. " " .. e.id .. " " .. e.host ..
+      (dev and "  " or "") .. (dev and dev:describe() or "") ..
+      (id and "  [" or "") .. (id and netid.describe(id) or "") .. (id and "]" or "")
   end
-  local s = format("%s %s %s", a, rec.model, e.id)
-  if e.chassis then s = s .. format(" chassis %d slot %d", e.chassis, e.slot) end
-  if rec.multifunction then s = s .. " multifunction" end
-  return s .. "  [bus " .. hex2(rec.below.number) .. "]"
+  local chassis = e.chassis
+  if chassis then -- DEC holds the text of %d for the integers it has
+    chassis = " chassis " .. (DEC[chassis] or format("%d", chassis)) .. " slot " ..
+      (DEC[e.slot] or format("%d", e.slot))
+  end
+  return prefix .. number .. ":" .. addr .. " " .. rec.model .. " " .. e.id .. (chassis or "") ..
+    (rec.multifunction and " multifunction" or "") ..
+    "  [bus " .. hex2(rec.below.number) .. "]"
 end
 
 -- The guest's PCIe tree as lspci -t would draw it, with the budget line last.
@@ -294,13 +321,13 @@ function M.tree(m)
       local rec = P(e)
       local last = i == count
       n = n + 1
-      lines[n] = (last and indent .. "└─ " or branch) .. element_line(e, rec)
+      lines[n] = element_line(last and indent .. "└─ " or branch, e, rec)
       if rec.below then visit(rec.below, last and indent .. "   " or next_indent) end
     end
   end
   visit(P(m).root, "")
-  lines[n + 1] = M.budget_line(m)
-  return concat(lines, "\n") .. "\n"
+  lines[n + 1] = M.budget_line(m) .. "\n" -- not on the whole text: a copy of it
+  return concat(lines, "\n")
 end
 
 -- Every port of the machine (bridges and switch ports), as JSON and hot-plug see them.
@@ -315,14 +342,6 @@ function M.ports(m)
     end
   end
   return ports
-end
-
--- Small integers as JSON text, made once: bus, chassis and slot numbers.
-local DEC = {}
-for i = 0, 255 do DEC[i] = json.number(i) end
-
-local function int_text(v)
-  return DEC[v] or json.number(v)
 end
 
 -- The plan as JSON text, its devices and ports written here directly, keys in sorted order: the
