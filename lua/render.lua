@@ -129,14 +129,11 @@ end
 -- each value a script gives; this is the last line, so that no other value can slip through.
 -- All the words are looked at at once first: joined by spaces (ASCII, which neither starts nor
 -- continues a UTF-8 sequence), they hold a NUL or bad UTF-8 exactly when one of them does. Only
--- then, or for a word that is no string, are the words asked one by one which and why.
-local function check_argv(a)
-  local n, strings = #a, true
-  for i = 1, n do
-    if type(a[i]) ~= "string" then strings = false; break end
-  end
-  if strings then
-    local all = concat(a, " ", 1, n)
+-- then, or when a word may be no string (typed = false: M.argv makes each word a string but the
+-- command and the script's args), are the words asked one by one which and why.
+local function check_argv(a, typed)
+  if typed then
+    local all = concat(a, " ")
     if not find(all, "\0", 1, true) and utf8.len(all) then return a end
   end
   for i, w in ipairs(a) do
@@ -167,12 +164,16 @@ function M.argv(m, qemu, device_model)
     a[n + 1], a[n + 2] = "-device", v and tostring(v) or device_value(e, rec, buses[i])
     n = n + 2
   end
-  for _, x in ipairs(m.args) do a[#a + 1] = x end
+  local typed = type(qemu) == "string"
+  for _, x in ipairs(m.args) do
+    a[#a + 1] = x
+    typed = typed and type(x) == "string"
+  end
   -- virt's default NIC would take root slot 01 before the plan's port there (machines.virt_nic).
   if P(m).profile.family == "virt" and machines.virt_nic(m) == "none" then
     a[#a + 1], a[#a + 2] = "-nic", "none"
   end
-  return check_argv(a)
+  return check_argv(a, typed)
 end
 
 -- A word for sh, quoted only when it needs it, as Python's shlex.quote does: a word of letters,
@@ -288,11 +289,11 @@ function M.budget_line(m)
     rec.profile.bus_limit, M.root_slots_used(m), #rec.profile.root_slots, #m:devices())
 end
 
--- One element's line after prefix (the tree's lines), in one concatenation: format's %s would
--- ask each string for a __tostring, and each part made on its own is a string more to make.
--- (finalize keeps ids and hosts strings, and chassis and slot integers.)
-local function element_line(prefix, e, rec)
-  local number, addr = hex2(rec.parent.number), addr_text(e.addr)
+-- One element's line after prefix (the tree's lines; number: its bus's, as hex), in one
+-- concatenation: format's %s would ask each string for a __tostring, and each part made on its
+-- own is a string more to make. (finalize keeps ids and hosts strings, chassis and slot integers.)
+local function element_line(prefix, number, e, rec)
+  local addr = addr_text(e.addr)
   if rec.kind == "device" then
     local id, dev = netid.of(e), rec.hostdev
     return prefix .. number .. ":" .. addr .. " " .. e.id .. " " .. e.host ..
@@ -316,12 +317,13 @@ function M.tree(m)
     local kids = bus.sorted
     local count = #kids
     local branch, next_indent = indent .. "├─ ", indent .. "│  "
+    local number = hex2(bus.number)
     for i = 1, count do
       local e = kids[i]
       local rec = P(e)
       local last = i == count
       n = n + 1
-      lines[n] = element_line(last and indent .. "└─ " or branch, e, rec)
+      lines[n] = element_line(last and indent .. "└─ " or branch, number, e, rec)
       if rec.below then visit(rec.below, last and indent .. "   " or next_indent) end
     end
   end
@@ -360,10 +362,15 @@ local function fixed_json(m, argv, names, head)
   end
   local es, recs, buses = walk(m)
   local devices, ports, nd, np, ns = {}, {}, 0, 0, #strs
+  local seen = {} -- names among strs
+  local parent, hex, dec -- the bus number of the last element's bus, as hex and as decimal
   for i = 1, #es do
     local e, rec, bus = es[i], recs[i], buses[i]
-    local parent = rec.parent
-    local id, addr, number = e.id, addr_text(e.addr), parent.number
+    if rec.parent ~= parent then
+      parent = rec.parent
+      hex, dec = hex2(parent.number), int_text(parent.number)
+    end
+    local id, addr = e.id, addr_text(e.addr)
     if rec.kind == "device" then
       local host, port = e.host, parent.owner
       port = port and port.id
@@ -371,18 +378,24 @@ local function fixed_json(m, argv, names, head)
       local net = netid.of(e) -- the VF identity a launch sets
       nd = nd + 1
       devices[nd] = '{"addr":"' .. addr .. '","bus":"' .. bus .. '","guest_address":"0000:' ..
-        hex2(number) .. ":" .. addr .. '","guest_bus":' .. int_text(number) .. ',"host":"' ..
+        hex .. ":" .. addr .. '","guest_bus":' .. dec .. ',"host":"' ..
         host .. '","id":"' .. id .. '","name":' .. (name and '"' .. name .. '"' or "null") ..
         ',"net":' .. (net and json.encode(net) or "null") ..
         ',"port":' .. (port and '"' .. port .. '"' or "null") .. "}"
-      -- (bus and port are a port's id, among the strings below, or "pcie.0")
-      strs[ns + 1], strs[ns + 2], strs[ns + 3] = id, host, name or ""
-      ns = ns + 3
+      -- (bus and port are a port's id, among the strings below, or "pcie.0"; a plan's many
+      -- devices of one model share a name, looked at once)
+      strs[ns + 1], strs[ns + 2] = id, host
+      ns = ns + 2
+      if name and not seen[name] then
+        seen[name] = true
+        ns = ns + 1
+        strs[ns] = name
+      end
     else
       local chassis, slot = e.chassis, e.slot
       np = np + 1
       ports[np] = '{"addr":"' .. addr .. '","bus":"' .. bus .. '","chassis":' ..
-        (chassis and int_text(chassis) or "null") .. ',"guest_bus":' .. int_text(number) ..
+        (chassis and int_text(chassis) or "null") .. ',"guest_bus":' .. dec ..
         ',"id":"' .. id .. '","model":"' .. rec.model .. '","secondary_bus":' ..
         int_text(rec.below.number) .. ',"slot":' .. (slot and int_text(slot) or "null") .. "}"
       strs[ns + 1], strs[ns + 2] = id, rec.model
