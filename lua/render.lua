@@ -379,9 +379,10 @@ local function fixed_json(m, argv, names, head)
       nd = nd + 1
       devices[nd] = '{"addr":"' .. addr .. '","bus":"' .. bus .. '","guest_address":"0000:' ..
         hex .. ":" .. addr .. '","guest_bus":' .. dec .. ',"host":"' ..
-        host .. '","id":"' .. id .. '","name":' .. (name and '"' .. name .. '"' or "null") ..
-        ',"net":' .. (net and json.encode(net) or "null") ..
-        ',"port":' .. (port and '"' .. port .. '"' or "null") .. "}"
+        host .. '","id":"' .. id .. '","name":' ..
+        (name and '"' or "") .. (name or "null") .. (name and '"' or "") ..
+        ',"net":' .. (net and json.encode(net) or "null") .. ',"port":' ..
+        (port and '"' or "") .. (port or "null") .. (port and '"' or "") .. "}"
       -- (bus and port are a port's id, among the strings below, or "pcie.0"; a plan's many
       -- devices of one model share a name, looked at once)
       strs[ns + 1], strs[ns + 2] = id, host
