@@ -74,17 +74,19 @@ local function device_value(e, rec, bus, model)
   end
   if rec.kind ~= "device" or model then host = nil end
   -- Each optional part as two operands (a key or "", a value or ""): a part made by a
-  -- concatenation of its own would be a string more to make and intern for each element.
+  -- concatenation of its own would be a string more to make and intern for each element. host,
+  -- id and the bus name are strings finalize checked (esc); the rest, mostly absent, may be a
+  -- field no checker of the element's kind reads (set with rawset): qemu_escape's tostring.
   return (model or rec.model) ..
     (host ~= nil and ",host=" or "") .. (host ~= nil and esc(host) or "") ..
     (id ~= nil and ",id=" or "") .. (id ~= nil and esc(id) or "") ..
     ",bus=" .. esc(bus) .. ",addr=" .. addr_text(addr) ..
     (rec.multifunction and ",multifunction=on" or "") ..
-    (chassis ~= nil and ",chassis=" or "") .. (chassis ~= nil and esc(chassis) or "") ..
-    (slot ~= nil and ",slot=" or "") .. (slot ~= nil and esc(slot) or "") ..
-    (io ~= nil and ",io-reserve=" or "") .. (io ~= nil and esc(io) or "") ..
-    (busr ~= nil and ",bus-reserve=" or "") .. (busr ~= nil and esc(busr) or "") ..
-    (rombar ~= nil and ",rombar=" or "") .. (rombar ~= nil and esc(rombar) or "")
+    (chassis ~= nil and ",chassis=" or "") .. (chassis ~= nil and qemu_escape(chassis) or "") ..
+    (slot ~= nil and ",slot=" or "") .. (slot ~= nil and qemu_escape(slot) or "") ..
+    (io ~= nil and ",io-reserve=" or "") .. (io ~= nil and qemu_escape(io) or "") ..
+    (busr ~= nil and ",bus-reserve=" or "") .. (busr ~= nil and qemu_escape(busr) or "") ..
+    (rombar ~= nil and ",rombar=" or "") .. (rombar ~= nil and qemu_escape(rombar) or "")
 end
 
 function M.device_value(e, model)
@@ -394,6 +396,10 @@ local function fixed_json(m, argv, names, head)
       end
     else
       local chassis, slot = e.chassis, e.slot
+      -- (a switch's upstream port has neither checked: one set with rawset is the generic's)
+      if chassis and math.type(chassis) ~= "integer" or slot and math.type(slot) ~= "integer" then
+        return nil
+      end
       np = np + 1
       ports[np] = '{"addr":"' .. addr .. '","bus":"' .. bus .. '","chassis":' ..
         (chassis and int_text(chassis) or "null") .. ',"guest_bus":' .. dec ..

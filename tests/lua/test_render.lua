@@ -55,6 +55,22 @@ function T.test_json_as_generic()
   end
 end
 
+-- Fields no checker of the element's kind reads, set with rawset, render as they did: argv
+-- through tostring, JSON as the generic encoder has them.
+function T.test_unchecked_fields()
+  local weird = setmetatable({}, { __tostring = function() return "odd" end })
+  local m, errors = t.plan(function(vf, mm)
+    local sw = mm:root_port():switch { ports = 1 }
+    local d = sw.ports[1]:add(t.vfs(vf, 1)[1])
+    rawset(d, "chassis", weird)
+    rawset(sw, "chassis", "x")
+  end)
+  t.eq(#errors, 0, "problems")
+  local argv = render.argv(m, "q")
+  assert(table.concat(argv, " "):find(",addr=00.0,chassis=odd", 1, true), "a device's chassis")
+  t.eq(render.json(m, argv), generic_json(m, argv), "json")
+end
+
 function T.test_json_strings()
   -- Strings that go in as they are, and ones that need escapes or U+FFFD, in one document:
   -- the fast look at all strings at once fails, and each is made on its own.
