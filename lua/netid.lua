@@ -108,9 +108,10 @@ function M.auto_mac(name, id)
 end
 
 -- The identity element e asks for ({ mac=, vlan=, ... }), or nil for none. (After compile,
--- mac = "auto" has become the MAC it stands for.) The element's own fields are walked, a few,
--- rather than each of the keys looked up: validate and render ask this of thousands of devices,
--- and almost none has an identity.
+-- mac = "auto" has become the MAC it stands for.)
+-- The element's own fields are walked (next: raw, as script-facing __index must not answer):
+-- an element holds a few, fewer than the eight names to ask, and render asks this of every
+-- device of a plan.
 function M.of(e)
   local out
   for k, v in next, e do
