@@ -38,8 +38,9 @@ for c in "switch 64" "flat 64" "dense 64" "switch 224" "flat 248" "dense 248" "d
 	/usr/bin/time -f %M -o "$tmp/rss" "$vf" --simulate=large -q bench/plan.lua "$1" "$2" 7 >"$tmp/line"
 	rss=$(cat "$tmp/rss") delta=$(($(cat "$tmp/rss") - rss0))
 	[ "$delta" -lt 0 ] || delta=+$delta
-	echo "$(cat "$tmp/line"), peak RSS $rss KiB ($delta KiB vs the baseline)"
-	echo "$1 $2 $(sed 's/.*median \([0-9.]*\) ms.*/\1/' "$tmp/line") $(sed -n 's/.*(\([0-9]*\) bytes per device).*/\1/p' "$tmp/line")" >>"$tmp/plans"
+	echo "$(head -n 1 "$tmp/line"), peak RSS $rss KiB ($delta KiB vs the baseline)"
+	sed 1d "$tmp/line"
+	echo "$1 $2 $(sed -n '1s/.*median \([0-9.]*\) ms.*/\1/p' "$tmp/line") $(sed -n '1s/.*(\([0-9]*\) bytes per device).*/\1/p' "$tmp/line") $(sed -n 's/.*what a launch does.*: \([0-9.]*\) ms$/\1/p' "$tmp/line")" >>"$tmp/plans"
 done
 awk '$1 == "dense" && $2 == 64 { a = $3 } $1 == "dense" && $2 == 1984 { b = $3 }
 	END { if (a > 0) printf "ratio: dense 1984 / dense 64 = %.1fx the time for 31x the devices (%.3f ms per device at 1984)\n", b / a, b / 1984 }' "$tmp/plans"
@@ -170,8 +171,9 @@ echo
 echo "== issue 9 targets, this run (CPU time, medians; /bin/true alone: $big_true ms)"
 plan=$(awk '$1 == "dense" && $2 == 1984 { print $3 }' "$tmp/plans")
 bytes=$(awk '$1 == "dense" && $2 == 1984 { print $4 }' "$tmp/plans")
+launch=$(awk '$1 == "dense" && $2 == 1984 { print $5 }' "$tmp/plans")
 awk -v bv="$big_v" -v bs="$big_s" -v flat="$flat" -v dense="$dense" -v list="$list" \
-	-v lspci="$lspci_ms" -v plan="$plan" -v bytes="$bytes" 'BEGIN {
+	-v lspci="$lspci_ms" -v plan="$plan" -v bytes="$bytes" -v launch="$launch" 'BEGIN {
 	f = "%-44s %10s %12s %9s  %s\n"
 	printf f, "what", "vflaunch", "peer", "ratio", "target"
 	printf f, "-n big-guest.lua, seed host (135 functions)", bv " ms", bs " ms", \
@@ -182,6 +184,7 @@ awk -v bv="$big_v" -v bs="$big_s" -v flat="$flat" -v dense="$dense" -v list="$li
 		(lspci == "" ? "-" : sprintf("%.2f", list / lspci)), "<= 0.5x lspci -D -k"
 	printf f, "plan + render, dense 1984 (in process)", plan " ms", "-", "-", \
 		"<= 20 ms; " bytes " bytes of state per device"
+	printf f, "  of it, a launch (place, check, argv, JSON)", launch " ms", "-", "-", ""
 	printf f, "bind 127 VFs, real kernel", "-", "-", "-", \
 		"<= 1.2x the shell loop: make bench-bind (an emulated host)"
 }'
