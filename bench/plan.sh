@@ -28,6 +28,9 @@ trap 'rm -rf "$tmp"' EXIT
 now() { date +%s%N; }
 ms() { echo "$1" | awk '{ printf "%.1f", $1 / 1e6 }'; }
 
+# Every fresh page a run touches is a page fault; what one costs sets much of the numbers below.
+pagefault=$(dirname "$cputime")/pagefault
+[ ! -x "$pagefault" ] || { echo "== this machine"; "$pagefault"; echo; }
 echo "== plan + render (large simulated host, 2032 VFs; $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 /usr/bin/time -f %M -o "$tmp/rss0" "$vf" --simulate=large -q bench/plan.lua flat 0 1 >/dev/null
 rss0=$(cat "$tmp/rss0")

@@ -717,7 +717,7 @@ local function assign_ids(m, errors)
     local e = elements[i]
     if not rawget(e, "id") then
       local prefix = PREFIX[private[e].kind]
-      local n, id = counters[prefix] or 0, nil
+      local n, id = counters[prefix] or 0
       repeat n = n + 1; id = prefix .. n until not taken[id]
       counters[prefix] = n
       rawset(e, "id", id)
@@ -811,9 +811,9 @@ local function sorted_children(bus)
     if a then
       n = n + 1
       list[n] = e
-      local devfn = a.slot * 8 + a.func
-      if devfn <= last then in_order = false end
-      last = devfn
+      local at = a.slot * 8 + a.func
+      if at <= last then in_order = false end
+      last = at
     end
   end
   if not in_order then table.sort(list, by_devfn) end
