@@ -52,27 +52,34 @@ static int close_stdout(int status)
 /* Let the heap grow in transparent huge pages. A plan of 2,000 devices, or the inventory of a
  * host with thousands of VFs, touches some 10 MB of fresh memory, and each first touch of a 4 KiB
  * page is a page fault: on the virtual machines CI runs on, about 25 us each (bench/pagefault.c),
- * a fifth of `-n dense-1984.lua`. So: take heap memory from brk in one reservation of 32 MB
- * (address space; nothing is touched until used), never hand it back while the process runs,
- * keep large strings there rather than in separate mappings, and advise the kernel to back the
- * reservation's 2 MB-aligned part with huge pages. Where THP is off, or this is not glibc's
- * heap (a sanitizer's allocator), the advice does nothing or is not given. */
+ * a third of `-n dense-1984.lua`. So glibc's heap takes its memory from brk in one reservation
+ * of 32 MB (address space: nothing is touched until used), never hands it back while the
+ * process runs, and keeps large strings there rather than in mappings of their own; and the
+ * kernel is advised to back the reservation with huge pages. The advice holds only for memory
+ * not yet touched, and a heap's first bytes are its headers: the heap is made to start one page
+ * below a 2 MB boundary (the program break is moved there; the gap is address space only), so
+ * that its headers fill that page and all above it is advised before first use. Where THP is
+ * off the advice does nothing; where the heap is not glibc's brk heap (a sanitizer's allocator,
+ * or a heap made before main) it is not given. */
 static void heap_in_huge_pages(void)
 {
-	const uintptr_t huge = 2u << 20, reserve = 32u << 20;
-	uintptr_t first, start, end;
+	const uintptr_t huge = 2u << 20, page = 4096, reserve = 32u << 20;
+	uintptr_t base = (uintptr_t)sbrk(0), first, start, end;
+	uintptr_t below = ((base + page + huge - 1) & ~(huge - 1)) - page;
 	void *p;
 
+	if (sbrk((intptr_t)(below - base)) == (void *)-1)
+		return;
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, (int)reserve);
-	p = malloc(256u << 10); /* more than the initial heap holds: brk grows by the reservation */
+	p = malloc(64); /* the heap: its headers in the page below the boundary, then the reservation */
 	if (!p)
 		return;
 	first = (uintptr_t)p;
+	start = below + page;
 	end = (uintptr_t)sbrk(0) & ~(huge - 1);
-	start = (first + huge - 1) & ~(huge - 1);
-	if (first < end && end - first <= reserve + huge && start < end)
+	if (first >= below && first < start && end > start && end - start <= reserve + huge)
 		madvise((void *)start, end - start, MADV_HUGEPAGE);
 	free(p);
 }
