@@ -12,13 +12,6 @@ local json -- vflaunch.json, loaded for --json alone
 
 local M = {}
 
--- util.printable of a line, which is plain printable ASCII all but always: one anchored match
--- tells it (util.printable's search for a byte to escape tries every position in turn, and
--- cost a fifth of a listing).
-local function printable(s)
-  if s:find("^[ -~]*$") then return s end
-  return util.printable(s)
-end
 
 -- The facts a row shows, read in one call per device (inventory.read): a VF's SR-IOV counts
 -- are read after its row, when net() asks, as they always were.
@@ -120,7 +113,7 @@ end
 
 local function row(d, groups, bridges)
   inventory.read(d, d.physfn and VF_ROW_FACTS or ROW_FACTS)
-  return printable(string.format("%s  %04x:%04x  %-10s  group %-4s  node %-2s  %-18s  " ..
+  return (string.format("%s  %04x:%04x  %-10s  group %-4s  node %-2s  %-18s  " ..
     "vfio %-6s  %s", d.address, d.vendor, d.device, d.driver or "-", d.iommu_group or "-",
     d.numa_node or "-", relation(d), vfio_state(d, groups, bridges), d:describe()))
 end
@@ -201,7 +194,12 @@ function M.run(ctx)
   for _, d in ipairs(list) do
     lines[#lines + 1] = row(d, groups, bridges)
     local n = net(d)
-    if n then lines[#lines + 1] = printable(net_line(n)) end
+    if n then lines[#lines + 1] = net_line(n) end
+  end
+  -- Names and drivers come from sysfs and pci.ids: shown escaped (util.printable), which all
+  -- but always leaves every line as it is, as one look at them all tells.
+  if not util.all_printable(lines) then
+    for i, line in ipairs(lines) do lines[i] = util.printable(line) end
   end
   lines[#lines + 1] = ""
   ctx:out(table.concat(lines, "\n"))

@@ -255,4 +255,31 @@ function T.test_name_and_qmp()
   refused("machine qmp must be true or false, not \"no\"", machine, { qmp = "no" })
 end
 
+-- util.all_printable(list) is true exactly when util.printable leaves every string of the list
+-- as it is (list shows its lines through the one, or through the other line by line): every
+-- byte alone, every pair, UTF-8 split across two strings, and lines joined as list joins them.
+function T.test_all_printable()
+  local util = require "vflaunch.util"
+  local function same(list)
+    for _, s in ipairs(list) do
+      if util.printable(s) ~= s then return false end
+    end
+    return true
+  end
+  local function check(list, what)
+    t.eq(util.all_printable(list), same(list), what)
+  end
+  for a = 0, 255 do
+    check({ string.char(a) }, "byte " .. a)
+    check({ "row " .. string.char(a) .. " end", "next" }, "byte " .. a .. " in a line")
+    for b = 0x80, 0xbf, 0x3f do check({ string.char(a, b) }, "pair " .. a .. " " .. b) end
+  end
+  check({ "\xc3", "\xa9" }, "a sequence split across two lines")
+  check({ "caf\xc3\xa9", "\xe2\x82\xac 5" }, "whole sequences")
+  check({ "\xed\xa0\x80" }, "a surrogate")
+  check({ "\xf4\x90\x80\x80" }, "above U+10FFFF")
+  check({ "a\nb" }, "a newline inside a line")
+  check({ "plain", "" }, "plain lines")
+end
+
 t.run("values", T)
