@@ -3,6 +3,8 @@
 -- that the same plan is the same bytes on every run and every machine). Strings are emitted as
 -- valid UTF-8, which strict parsers require: a byte that is not part of a UTF-8 sequence
 -- (a driver name from sysfs can hold anything) becomes U+FFFD. Decoding is lua-cjson's.
+local util = require "vflaunch.util"
+
 local M = {}
 
 M.null = setmetatable({}, { __tojson = function() return "null" end })
@@ -35,24 +37,13 @@ local function string_value(s)
   return '"' .. valid_utf8(s):gsub('[%c"\\]', escape) .. '"'
 end
 
--- The bytes a JSON string cannot hold as they are (control characters, '"' and '\\'), each a
--- one-byte string for a plain find.
-local SPECIAL = {}
-for b = 0, 255 do
-  local c = string.char(b)
-  if c:find('[%c"\\]') then SPECIAL[#SPECIAL + 1] = c end
-end
+-- The bytes a JSON string cannot hold as they are: control characters, '"' and '\\'.
+local SPECIAL = util.bytes_of('[%c"\\]')
 
 -- Whether every string of list goes into JSON as it is between two quotes: valid UTF-8 with no
--- byte to escape. The strings are joined (by a space, which neither starts nor continues a UTF-8
--- sequence) and looked at once: a pattern such as '[%c"\\]' costs some 250 instructions a byte,
--- a plain find (memchr) for each special byte well under one, and utf8.len some 20.
+-- byte to escape (util.all_utf8_without looks at them all at once).
 function M.plain(list)
-  local all = table.concat(list, " ")
-  for i = 1, #SPECIAL do
-    if all:find(SPECIAL[i], 1, true) then return false end
-  end
-  return utf8.len(all) ~= nil
+  return util.all_utf8_without(list, SPECIAL)
 end
 
 -- Appends string s as JSON after out[n]; returns the new n. When strs is given, s goes in as it

@@ -153,24 +153,34 @@ function M.hex(n, width)
   return string.format("%0" .. (width or 4) .. "x", n)
 end
 
--- The control characters, each a one-byte string for a plain find.
-local CONTROL = {}
-for b = 0, 255 do
-  local c = string.char(b)
-  if c:find("%c") then CONTROL[#CONTROL + 1] = c end
+-- Each byte that pattern class matches, as a one-byte string for a plain find.
+function M.bytes_of(class)
+  local out = {}
+  for b = 0, 255 do
+    local c = string.char(b)
+    if c:find(class) then out[#out + 1] = c end
+  end
+  return out
 end
 
--- Whether M.printable leaves every string of list as it is: no control character, valid UTF-8.
--- The strings are joined by a space (which neither starts nor continues a UTF-8 sequence, so
--- that no two halves of one make a valid one) and looked at once, a plain find (memchr) per
--- control character: a pattern such as "[%c\128-\255]" costs some 50 instructions a byte,
--- which for `list` on a host of 2,000 VFs was a tenth of the listing.
-function M.all_printable(list)
+-- Whether the strings of list are valid UTF-8 and hold none of bytes (from M.bytes_of). They
+-- are joined by a space (which neither starts nor continues a UTF-8 sequence, so that no two
+-- halves of one make a valid one) and looked at once, a plain find (memchr) per byte: a
+-- pattern such as "[%c\128-\255]" costs some 50 to 250 instructions a byte of text, a plain
+-- find well under one, utf8.len some 20. JSON and `list` look at thousands of strings so.
+function M.all_utf8_without(list, bytes)
   local all = table.concat(list, " ")
-  for i = 1, #CONTROL do
-    if all:find(CONTROL[i], 1, true) then return false end
+  for i = 1, #bytes do
+    if all:find(bytes[i], 1, true) then return false end
   end
   return utf8.len(all) ~= nil
+end
+
+local CONTROL = M.bytes_of("%c")
+
+-- Whether M.printable leaves every string of list as it is: no control character, valid UTF-8.
+function M.all_printable(list)
+  return M.all_utf8_without(list, CONTROL)
 end
 
 -- Text from sysfs, a script or a file, made safe for a terminal: control characters
