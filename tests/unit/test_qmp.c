@@ -175,7 +175,9 @@ static int lua_setup(void **state)
 	luaL_requiref(L, "cjson", luaopen_cjson, 0);
 	lua_setfield(L, -2, "cjson");
 	lua_setglobal(L, "core");
-	if (luaL_dostring(L, "package.preload['vflaunch.json'] = function() "
+	if (luaL_dostring(L, "package.preload['vflaunch.util'] = function() "
+	                     "return assert(loadfile('lua/util.lua'))(nil, core) end "
+	                     "package.preload['vflaunch.json'] = function() "
 	                     "return assert(loadfile('lua/json.lua'))(nil, core) end "
 	                     "Q = assert(loadfile('lua/qmp.lua'))(nil, core)") != LUA_OK) {
 		print_message("%s\n", lua_tostring(L, -1));
