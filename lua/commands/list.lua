@@ -111,11 +111,40 @@ local function relation(d)
   return ""
 end
 
+-- A row's columns are put together as string.format("%-10s") would pad them, without it: its
+-- padding goes through snprintf item by item, a tenth of a listing of 2,000 VFs.
+local PAD = {}
+for n = 0, 18 do PAD[n] = string.rep(" ", n) end
+
+-- v as a string, left-justified in width w (never cut), as %-Ws gives it.
+local function left(v, w)
+  v = tostring(v)
+  local n = #v
+  return n < w and v .. PAD[w - n] or v
+end
+
+-- "vvvv:dddd", made once per pair of ids: a host's thousands of VFs share a few.
+local ids_text = {}
+local function ids(vendor, device)
+  local by_device = ids_text[vendor]
+  if not by_device then
+    by_device = {}
+    ids_text[vendor] = by_device
+  end
+  local text = by_device[device]
+  if not text then
+    text = string.format("%04x:%04x", vendor, device)
+    by_device[device] = text
+  end
+  return text
+end
+
 local function row(d, groups, bridges)
   inventory.read(d, d.physfn and VF_ROW_FACTS or ROW_FACTS)
-  return (string.format("%s  %04x:%04x  %-10s  group %-4s  node %-2s  %-18s  " ..
-    "vfio %-6s  %s", d.address, d.vendor, d.device, d.driver or "-", d.iommu_group or "-",
-    d.numa_node or "-", relation(d), vfio_state(d, groups, bridges), d:describe()))
+  return d.address .. "  " .. ids(d.vendor, d.device) .. "  " .. left(d.driver or "-", 10) ..
+    "  group " .. left(d.iommu_group or "-", 4) .. "  node " .. left(d.numa_node or "-", 2) ..
+    "  " .. left(relation(d), 18) .. "  vfio " .. left(vfio_state(d, groups, bridges), 6) ..
+    "  " .. d:describe()
 end
 
 -- An id as lspci -nn and libvirt's XML write it, a hex string: "0x8086", "0x020000".
