@@ -129,15 +129,14 @@ end
 
 -- Every word of argv must reach QEMU as the plan shows it: machines.lua and topology.lua check
 -- each value a script gives; this is the last line, so that no other value can slip through.
--- All the words are looked at at once first: joined by spaces (ASCII, which neither starts nor
--- continues a UTF-8 sequence), they hold a NUL or bad UTF-8 exactly when one of them does. Only
--- then, or when a word may be no string (typed = false: M.argv makes each word a string but the
--- command and the script's args), are the words asked one by one which and why.
+-- All the words are looked at at once first (util.all_utf8_without): they hold a NUL or bad
+-- UTF-8 exactly when one of them does. Only then, or when a word may be no string (typed =
+-- false: M.argv makes each word a string but the command and the script's args), are the
+-- words asked one by one which and why.
+local NUL = { "\0" }
+
 local function check_argv(a, typed)
-  if typed then
-    local all = concat(a, " ")
-    if not find(all, "\0", 1, true) and utf8.len(all) then return a end
-  end
+  if typed and util.all_utf8_without(a, NUL) then return a end
   for i, w in ipairs(a) do
     local why = util.argv_problem(w)
     if why then util.fail(string.format("argv word %d (after %s) %s", i, tostring(a[i - 1]), why)) end
@@ -186,12 +185,8 @@ function M.shell_quote(w)
   return "'" .. w:gsub("'", "'\\''") .. "'"
 end
 
--- The bytes that keep a word from standing bare, each a one-byte string for a plain find.
-local UNSAFE = {}
-for b = 0, 255 do
-  local c = string.char(b)
-  if c:find("[^%w@%%+=:,./_-]") then UNSAFE[#UNSAFE + 1] = c end
-end
+-- The bytes that keep a word from standing bare (shell_quote's pattern), for plain finds.
+local UNSAFE = util.bytes_of("[^%w@%%+=:,./_-]")
 
 -- The words of argv that shell_quote would quote, as a set of indexes. shell_quote's pattern
 -- costs some 250 instructions a byte; a plain find is memchr, well under one. So the words are

@@ -12,7 +12,6 @@ local json -- vflaunch.json, loaded for --json alone
 
 local M = {}
 
-
 -- The facts a row shows, read in one call per device (inventory.read): a VF's SR-IOV counts
 -- are read after its row, when net() asks, as they always were.
 local ROW_FACTS = { "vendor", "device", "driver", "numa_node", "sriov_totalvfs", "vendor_name" }
