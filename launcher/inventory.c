@@ -491,12 +491,10 @@ static int check_entry_name(const char *dir, const char *name, struct pci_addr *
 		errbuf_printf(err, errlen, "libpci: %s/%s: not a PCI address: %s", dir, name, why);
 		return -1;
 	}
-	if (!pci_addr_canonical(name)) {
-		errbuf_printf(err, errlen, "libpci: %s/%s: not a PCI address in the kernel's form "
-		              "dddd:bb:dd.f (lower-case hex, all digits)", dir, name);
-		return -1;
-	}
-	return 0;
+	/* An address, but not the kernel's form: pci_addr_decode took only that. */
+	errbuf_printf(err, errlen, "libpci: %s/%s: not a PCI address in the kernel's form "
+	              "dddd:bb:dd.f (lower-case hex, all digits)", dir, name);
+	return -1;
 }
 
 static int cmp_addr(const struct pci_addr *a, const struct pci_addr *b)
